@@ -1,0 +1,49 @@
+//! One node of the tree.
+
+use crate::node_id::NodeId;
+use crate::payload::Payload;
+use imbl::OrdMap;
+use serde::{Deserialize, Serialize};
+
+/// A tree node: its payload, its two version counters and its children.
+///
+/// Cloning is cheap (the payload and the child map are shared), which is what
+/// makes publishing a new tree version per applied batch affordable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    /// The payload.
+    pub payload: Payload,
+    /// Bumped when the payload changes; starts at 1.
+    pub payload_version: u32,
+    /// Bumped when a child is added or removed; starts at 1.
+    pub child_list_version: u32,
+    /// Set on ancestors created implicitly by a put: such a node is removed once
+    /// it has neither payload nor children (its implicit keep_while).
+    pub auto_created: bool,
+    /// The children, in Erlang term order of their names.
+    pub children: OrdMap<NodeId, Node>,
+}
+
+impl Node {
+    /// A new node holding `payload`, with versions 1/1.
+    pub fn new(payload: Payload, auto_created: bool) -> Self {
+        Node {
+            payload,
+            payload_version: 1,
+            child_list_version: 1,
+            auto_created,
+            children: OrdMap::new(),
+        }
+    }
+
+    /// True when the implicit keep_while of an auto-created node no longer holds.
+    pub fn is_reclaimable(&self) -> bool {
+        self.auto_created && !self.payload.is_some() && self.children.is_empty()
+    }
+}
+
+impl Default for Node {
+    fn default() -> Self {
+        Node::new(Payload::None, false)
+    }
+}

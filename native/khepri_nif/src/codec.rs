@@ -1,0 +1,122 @@
+//! Conversions between Erlang terms and engine values.
+
+use crate::atoms;
+use khepri_core::{Bytes, Command, NodeId, Payload, PropsWanted};
+use rustler::types::ListIterator;
+use rustler::{Atom, Binary, Encoder, Env, Error, NifResult, OwnedBinary, Term, TermType};
+
+/// Payloads larger than this are handed to Erlang as external-format bytes and
+/// decoded there, because `binary_to_term` in Erlang yields and a NIF does not.
+pub const INLINE_DECODE_LIMIT: usize = 64 * 1024;
+
+/// Decodes a native path: a proper list of atoms and binaries.
+pub fn decode_path(term: Term) -> NifResult<Vec<NodeId>> {
+    let items: ListIterator = term.decode()?;
+    items.map(decode_node_id).collect()
+}
+
+fn decode_node_id(term: Term) -> NifResult<NodeId> {
+    match term.get_type() {
+        TermType::Atom => Ok(NodeId::Atom(term.atom_to_string()?.into())),
+        TermType::Binary => {
+            let bin: Binary = term.decode()?;
+            Ok(NodeId::Binary(bin.as_slice().into()))
+        }
+        _ => Err(Error::BadArg),
+    }
+}
+
+/// Encodes a node id.
+pub fn encode_node_id<'a>(env: Env<'a>, id: &NodeId) -> Term<'a> {
+    match id {
+        NodeId::Atom(name) => Atom::from_str(env, name).map_or_else(|_| atoms::undefined().encode(env), |a| a.encode(env)),
+        NodeId::Binary(bytes) => encode_bytes(env, bytes),
+    }
+}
+
+/// Encodes a path as a list.
+pub fn encode_path<'a>(env: Env<'a>, path: &[NodeId]) -> Term<'a> {
+    let items: Vec<Term> = path.iter().map(|id| encode_node_id(env, id)).collect();
+    items.encode(env)
+}
+
+/// A new binary term holding `bytes`.
+pub fn encode_bytes<'a>(env: Env<'a>, bytes: &[u8]) -> Term<'a> {
+    let mut bin = OwnedBinary::new(bytes.len());
+    bin.as_mut_slice().copy_from_slice(bytes);
+    bin.release(env).encode(env)
+}
+
+/// Decodes a payload: `none`, `{data, Etf}` or `{sproc, Etf}` (Etf: the
+/// external term format of the term, made in Erlang).
+pub fn decode_payload(term: Term) -> NifResult<Payload> {
+    if term.is_atom() {
+        let a: Atom = term.decode()?;
+        return if a == atoms::none() { Ok(Payload::None) } else { Err(Error::BadArg) };
+    }
+    let (kind, bin): (Atom, Binary) = term.decode()?;
+    let bytes = Bytes::from(bin.as_slice());
+    if kind == atoms::data() {
+        Ok(Payload::Data(bytes))
+    } else if kind == atoms::sproc() {
+        Ok(Payload::Sproc(bytes))
+    } else {
+        Err(Error::BadArg)
+    }
+}
+
+/// Decodes a `props_to_return` list; unknown atoms are ignored as SPEC says.
+pub fn decode_wanted(term: Term) -> NifResult<PropsWanted> {
+    let mut w = PropsWanted::NONE;
+    let items: ListIterator = term.decode()?;
+    for item in items {
+        let a: Atom = item.decode()?;
+        if a == atoms::payload() {
+            w.payload = true;
+        } else if a == atoms::payload_version() {
+            w.payload_version = true;
+        } else if a == atoms::child_list_version() {
+            w.child_list_version = true;
+        } else if a == atoms::child_list_length() {
+            w.child_list_length = true;
+        } else if a == atoms::child_names() {
+            w.child_names = true;
+        } else if a == atoms::has_payload() {
+            w.has_payload = true;
+        } else if a == atoms::raw_payload() {
+            w.raw_payload = true;
+        } else if a == atoms::delete_reason() {
+            w.delete_reason = true;
+        }
+    }
+    Ok(w)
+}
+
+/// Decodes a command: `{put, Path, Payload, PropsToReturn}` or
+/// `{delete, Path, PropsToReturn}`.
+pub fn decode_command(term: Term) -> NifResult<Command> {
+    let tuple = rustler::types::tuple::get_tuple(term)?;
+    let tag: Atom = tuple.first().ok_or(Error::BadArg)?.decode()?;
+    match tuple.as_slice() {
+        [_, path, payload, wanted] if tag == atoms::put() => Ok(Command::Put {
+            path: decode_path(*path)?,
+            payload: decode_payload(*payload)?,
+            wanted: decode_wanted(*wanted)?,
+        }),
+        [_, path, wanted] if tag == atoms::delete() => Ok(Command::Delete {
+            path: decode_path(*path)?,
+            wanted: decode_wanted(*wanted)?,
+        }),
+        _ => Err(Error::BadArg),
+    }
+}
+
+/// Decodes stored external-format bytes into a term. Used on engine threads,
+/// where a long decode blocks no scheduler; sync reads check the size first.
+pub fn decode_stored_term<'a>(env: Env<'a>, bytes: &[u8]) -> Term<'a> {
+    match env.binary_to_term(bytes) {
+        Some((term, _)) => term,
+        // Stored bytes always come from term_to_binary; keep the VM up anyway.
+        None => encode_bytes(env, bytes),
+    }
+}

@@ -1,0 +1,15 @@
+//! The NIF that puts the khepri-rs engine under the Erlang `khepri` API.
+//!
+//! Rules kept throughout: no call blocks a normal scheduler (writes and store
+//! start/stop answer by message from the engine's runtime; reads walk an
+//! immutable tree version in microseconds), and no call panics across the
+//! boundary (bad terms are `badarg`).
+
+mod atoms;
+mod codec;
+mod engine;
+mod reads;
+mod reply;
+mod writes;
+
+rustler::init!("khepri_nif");

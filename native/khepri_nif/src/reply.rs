@@ -1,0 +1,148 @@
+//! Messages from the engine's threads to Erlang processes, and the encoding of
+//! write results and errors.
+
+use crate::atoms;
+use crate::codec::{decode_stored_term, encode_node_id, encode_path};
+use khepri_core::{DeleteReason, KhepriError, NodeProps, Payload, PropsWanted, Reply};
+use khepri_raft::WriteOutcome;
+use openraft_error::into_reply;
+use rustler::env::SavedTerm;
+use rustler::{Encoder, Env, LocalPid, OwnedEnv, Term};
+
+/// Where an answer goes: a process and the reference it waits on. Built on the
+/// calling scheduler, used on an engine thread.
+pub struct ReplyTo {
+    env: OwnedEnv,
+    pid: LocalPid,
+    tag: SavedTerm,
+}
+
+impl ReplyTo {
+    /// Answer the calling process with `{Tag, Result}`.
+    pub fn new(env: Env, tag: Term) -> Self {
+        let owned = OwnedEnv::new();
+        let tag = owned.save(tag);
+        ReplyTo {
+            env: owned,
+            pid: env.pid(),
+            tag,
+        }
+    }
+
+    /// Sends `{Tag, make(Env)}`. Must run on a non-scheduler thread.
+    pub fn send<F>(self, make: F)
+    where
+        F: for<'a> FnOnce(Env<'a>) -> Term<'a>,
+    {
+        let ReplyTo { mut env, pid, tag } = self;
+        // A dead recipient is not an error: nobody waits any more.
+        let _ = env.send_and_clear(&pid, |e| (tag.load(e), make(e)).encode(e));
+    }
+}
+
+/// `{error, noproc}`: the store went away before answering.
+pub fn noproc<'a>(env: Env<'a>) -> Term<'a> {
+    (atoms::error(), atoms::noproc()).encode(env)
+}
+
+/// Encodes the outcome of a write.
+pub fn encode_outcome<'a>(env: Env<'a>, outcome: WriteOutcome, wanted: PropsWanted) -> Term<'a> {
+    match outcome.map(into_reply) {
+        None => noproc(env),
+        Some(Err(NotLeader)) => (atoms::error(), atoms::not_leader()).encode(env),
+        Some(Ok(reply)) => encode_reply(env, &reply, wanted),
+    }
+}
+
+/// The write was refused because this member does not lead.
+pub struct NotLeader;
+
+mod openraft_error {
+    use super::NotLeader;
+    use khepri_core::Reply;
+    use khepri_raft::types::ClientWriteResult;
+
+    pub fn into_reply(r: ClientWriteResult) -> Result<Reply, NotLeader> {
+        r.map(|resp| resp.data).map_err(|_| NotLeader)
+    }
+}
+
+/// `{ok, #{Path => Props}}` or `{error, {khepri, Name, Props}}`.
+pub fn encode_reply<'a>(env: Env<'a>, reply: &Reply, wanted: PropsWanted) -> Term<'a> {
+    match reply {
+        Ok(changes) => {
+            let pairs: Vec<(Term, Term)> = changes
+                .iter()
+                .map(|(path, props)| (encode_path(env, path), encode_props(env, props, wanted)))
+                .collect();
+            let map = Term::map_from_pairs(env, &pairs).unwrap_or_else(|_| rustler::types::map::map_new(env));
+            (atoms::ok(), map).encode(env)
+        }
+        Err(e) => (atoms::error(), encode_error(env, e)).encode(env),
+    }
+}
+
+/// `{khepri, Name, Props}` for a returned error.
+pub fn encode_error<'a>(env: Env<'a>, e: &KhepriError) -> Term<'a> {
+    match e {
+        KhepriError::NodeNotFound {
+            node_name,
+            node_path,
+            node_is_target,
+        } => {
+            let pairs = [
+                (atoms::node_name().encode(env), encode_node_id(env, node_name)),
+                (atoms::node_path().encode(env), encode_path(env, node_path)),
+                (atoms::node_is_target().encode(env), node_is_target.encode(env)),
+            ];
+            let props = Term::map_from_pairs(env, &pairs).unwrap_or_else(|_| rustler::types::map::map_new(env));
+            (atoms::khepri(), atoms::node_not_found(), props).encode(env)
+        }
+    }
+}
+
+/// The node properties map, with the keys the caller asked for.
+pub fn encode_props<'a>(env: Env<'a>, props: &NodeProps, wanted: PropsWanted) -> Term<'a> {
+    let mut pairs: Vec<(Term, Term)> = Vec::with_capacity(6);
+    if wanted.payload {
+        match &props.payload {
+            Payload::Data(b) => pairs.push((atoms::data().encode(env), decode_stored_term(env, b.as_slice()))),
+            Payload::Sproc(b) => pairs.push((atoms::sproc().encode(env), decode_stored_term(env, b.as_slice()))),
+            Payload::None => {}
+        }
+    }
+    if wanted.has_payload {
+        match &props.payload {
+            Payload::Data(_) => pairs.push((atoms::has_data().encode(env), true.encode(env))),
+            Payload::Sproc(_) => pairs.push((atoms::is_sproc().encode(env), true.encode(env))),
+            Payload::None => {}
+        }
+    }
+    if wanted.raw_payload {
+        let raw = match &props.payload {
+            Payload::None => atoms::no_payload().encode(env),
+            Payload::Data(b) => (atoms::p_data(), decode_stored_term(env, b.as_slice())).encode(env),
+            Payload::Sproc(b) => (atoms::p_sproc(), decode_stored_term(env, b.as_slice()), atoms::rw()).encode(env),
+        };
+        pairs.push((atoms::raw_payload().encode(env), raw));
+    }
+    if wanted.payload_version {
+        pairs.push((atoms::payload_version().encode(env), props.payload_version.encode(env)));
+    }
+    if wanted.child_list_version {
+        pairs.push((atoms::child_list_version().encode(env), props.child_list_version.encode(env)));
+    }
+    if wanted.child_list_length {
+        pairs.push((atoms::child_list_length().encode(env), props.child_list_length.encode(env)));
+    }
+    if wanted.delete_reason {
+        if let Some(reason) = props.delete_reason {
+            let r = match reason {
+                DeleteReason::Explicit => atoms::explicit(),
+                DeleteReason::KeepWhile => atoms::keep_while(),
+            };
+            pairs.push((atoms::delete_reason().encode(env), r.encode(env)));
+        }
+    }
+    Term::map_from_pairs(env, &pairs).unwrap_or_else(|_| rustler::types::map::map_new(env))
+}

@@ -1,0 +1,17 @@
+//! The replicated store of khepri-rs: openraft wired to the durable segmented
+//! log ([`khepri_log`]), a state machine applying [`khepri_core`] commands, and a
+//! [`Store`] handle that the NIF drives.
+
+pub mod log_store;
+pub mod network;
+pub mod node_name;
+pub mod responder;
+pub mod runtime;
+pub mod snapshot;
+pub mod state_machine;
+pub mod store;
+pub mod types;
+
+pub use responder::CallbackResponder;
+pub use store::{Store, StoreConfig, StoreError, WriteOutcome};
+pub use types::TypeConfig;

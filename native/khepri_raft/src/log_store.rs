@@ -1,0 +1,253 @@
+//! openraft's log storage on top of the durable segmented log.
+//!
+//! Entries since the last purge are also kept decoded in memory: openraft reads
+//! them back to apply and to replicate, and a purge after each snapshot keeps
+//! that window small.
+
+use crate::types::{Entry, LogId, TypeConfig, Vote};
+use khepri_log::{read_small, write_atomic, LogConfig, SegmentedLog};
+use openraft::entry::RaftEntry;
+use openraft::storage::{IOFlushed, LogState, RaftLogStorage};
+use openraft::{OptionalSend, RaftLogReader};
+use std::collections::VecDeque;
+use std::fmt::Debug;
+use std::io;
+use std::ops::{Bound, RangeBounds};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+const VOTE_FILE: &str = "vote";
+const COMMITTED_FILE: &str = "committed";
+const PURGED_FILE: &str = "purged";
+
+/// The log storage. Clones share the same log (openraft asks for a reader).
+#[derive(Clone)]
+pub struct LogStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    /// `None` once closed: the directory lock is released with it.
+    log: Option<SegmentedLog>,
+    /// Entries after `purged`, in index order.
+    entries: VecDeque<Entry>,
+    vote: Option<Vote>,
+    committed: Option<LogId>,
+    purged: Option<LogId>,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"))
+}
+
+fn read_meta<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> io::Result<Option<T>> {
+    match read_small(dir, name)? {
+        Some(bytes) => rmp_serde::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| corrupt(&format!("{}", dir.join(name).display()), e)),
+        None => Ok(None),
+    }
+}
+
+fn write_meta<T: serde::Serialize>(dir: &Path, name: &str, value: &T) -> io::Result<()> {
+    let bytes = rmp_serde::to_vec(value).map_err(io::Error::other)?;
+    write_atomic(dir, name, &bytes)
+}
+
+impl LogStore {
+    /// Opens the log in `dir`, recovering what is on disk. Returns the store and
+    /// the warnings of recovery (a torn tail that was dropped, for instance).
+    pub fn open(dir: &Path, segment_bytes: u64) -> io::Result<(LogStore, Vec<String>)> {
+        std::fs::create_dir_all(dir)?;
+        let (log, recovery) =
+            SegmentedLog::open(dir, LogConfig { segment_bytes }).map_err(|e| io::Error::other(e.to_string()))?;
+        let vote: Option<Vote> = read_meta(dir, VOTE_FILE)?;
+        let purged: Option<LogId> = read_meta(dir, PURGED_FILE)?;
+        // The committed index is a hint written without fsync; a missing or torn
+        // file only means entries are re-committed by the next leader.
+        let committed: Option<LogId> = read_meta(dir, COMMITTED_FILE).unwrap_or(None);
+        let purged_index = purged.as_ref().map(|l| l.index());
+        let mut entries = VecDeque::with_capacity(recovery.records.len());
+        for (index, bytes) in recovery.records {
+            if purged_index.is_some_and(|p| index <= p) {
+                continue;
+            }
+            let entry: Entry = rmp_serde::from_slice(&bytes)
+                .map_err(|e| corrupt(&format!("log entry {index} in {}", dir.display()), e))?;
+            if entry.index() != index {
+                return Err(corrupt("log entry", format!("record {index} holds entry {}", entry.index())));
+            }
+            entries.push_back(entry);
+        }
+        if let (Some(p), Some(first)) = (purged_index, entries.front()) {
+            if first.index() != p + 1 {
+                return Err(corrupt(
+                    "log",
+                    format!("entries resume at {} after purged index {p}: missing segment", first.index()),
+                ));
+            }
+        }
+        let committed = committed.filter(|c| entries.iter().any(|e| e.log_id() == *c) || purged.as_ref() >= Some(c));
+        let inner = Inner {
+            dir: dir.to_path_buf(),
+            log: Some(log),
+            entries,
+            vote,
+            committed,
+            purged,
+        };
+        Ok((
+            LogStore {
+                inner: Arc::new(Mutex::new(inner)),
+            },
+            recovery.warnings,
+        ))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock means a panic mid-update: the in-memory view may be
+        // inconsistent, but disk is authoritative and the next restart recovers.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Index of the last entry, if any.
+    pub fn last_index(&self) -> Option<u64> {
+        self.lock().entries.back().map(|e| e.index())
+    }
+
+    /// Closes the log files and releases the directory lock, so the same
+    /// directory can be opened again while stale handles are still around.
+    pub fn close(&self) {
+        self.lock().log = None;
+    }
+
+    /// Writes the committed index hint to disk (no fsync: it is only a hint).
+    pub fn flush_committed(&self) -> io::Result<()> {
+        let inner = self.lock();
+        if let Some(c) = &inner.committed {
+            let bytes = rmp_serde::to_vec(c).map_err(io::Error::other)?;
+            std::fs::write(inner.dir.join(COMMITTED_FILE), bytes)?;
+        }
+        Ok(())
+    }
+}
+
+impl Inner {
+    fn log(&mut self) -> io::Result<&mut SegmentedLog> {
+        self.log.as_mut().ok_or_else(|| io::Error::other("the log is closed"))
+    }
+
+    fn position(&self, index: u64) -> usize {
+        match self.entries.front() {
+            Some(first) => index.saturating_sub(first.index()) as usize,
+            None => 0,
+        }
+    }
+}
+
+impl RaftLogReader<TypeConfig> for LogStore {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry>, io::Error> {
+        let inner = self.lock();
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s + 1,
+            Bound::Unbounded => 0,
+        };
+        let from = inner.position(start).min(inner.entries.len());
+        Ok(inner
+            .entries
+            .range(from..)
+            .take_while(|e| range.contains(&e.index()))
+            .cloned()
+            .collect())
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
+        Ok(self.lock().vote.clone())
+    }
+}
+
+impl RaftLogStorage<TypeConfig> for LogStore {
+    type LogReader = Self;
+
+    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, io::Error> {
+        let inner = self.lock();
+        let last = inner.entries.back().map(|e| e.log_id()).or_else(|| inner.purged.clone());
+        Ok(LogState {
+            last_purged_log_id: inner.purged.clone(),
+            last_log_id: last,
+        })
+    }
+
+    async fn get_log_reader(&mut self) -> Self::LogReader {
+        self.clone()
+    }
+
+    async fn save_vote(&mut self, vote: &Vote) -> Result<(), io::Error> {
+        let mut inner = self.lock();
+        write_meta(&inner.dir, VOTE_FILE, vote)?;
+        inner.vote = Some(vote.clone());
+        Ok(())
+    }
+
+    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), io::Error> {
+        self.lock().committed = committed;
+        Ok(())
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId>, io::Error> {
+        Ok(self.lock().committed.clone())
+    }
+
+    async fn append<I>(&mut self, entries: I, callback: IOFlushed<TypeConfig>) -> Result<(), io::Error>
+    where
+        I: IntoIterator<Item = Entry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        let encoded = entries
+            .iter()
+            .map(|e| rmp_serde::to_vec(e).map(|b| (e.index(), b)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io::Error::other)?;
+        let records: Vec<(u64, &[u8])> = encoded.iter().map(|(i, b)| (*i, b.as_slice())).collect();
+        let mut inner = self.lock();
+        // One write and one fdatasync for the whole batch, while openraft keeps
+        // queueing the next one: that is where group commit comes from.
+        let result = inner.log()?.append(&records).map_err(|e| io::Error::other(e.to_string()));
+        if result.is_ok() {
+            inner.entries.extend(entries);
+        }
+        drop(inner);
+        // On error openraft stops the store: the callback is not called.
+        result?;
+        callback.io_completed(Ok(()));
+        Ok(())
+    }
+
+    async fn truncate_after(&mut self, last: Option<LogId>) -> Result<(), io::Error> {
+        let mut inner = self.lock();
+        let from = last.map_or(0, |l| l.index() + 1);
+        inner.log()?.truncate_from(from).map_err(|e| io::Error::other(e.to_string()))?;
+        let keep = inner.position(from).min(inner.entries.len());
+        inner.entries.truncate(keep);
+        Ok(())
+    }
+
+    async fn purge(&mut self, log_id: LogId) -> Result<(), io::Error> {
+        let mut inner = self.lock();
+        // Record the purge point first: after a crash mid-purge, entries below
+        // it are ignored rather than taken for a gap.
+        write_meta(&inner.dir, PURGED_FILE, &log_id)?;
+        inner.log()?.purge_upto(log_id.index()).map_err(|e| io::Error::other(e.to_string()))?;
+        while inner.entries.front().is_some_and(|e| e.index() <= log_id.index()) {
+            inner.entries.pop_front();
+        }
+        inner.purged = Some(log_id);
+        Ok(())
+    }
+}

@@ -1,0 +1,85 @@
+//! Snapshot files: the whole tree and the Raft metadata at one log position.
+//!
+//! Format: 8-byte magic, u32 LE CRC-32C of the body, u64 LE body length, then
+//! the body (MessagePack of [`SnapshotBody`]). Written to a temporary file,
+//! fsynced, renamed over the previous one, then the directory is fsynced, so a
+//! crash leaves either the old snapshot or the new one, never a mix.
+
+use crate::types::SnapshotMeta;
+use khepri_core::Tree;
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::Path;
+
+const MAGIC: &[u8; 8] = b"KHEPSNP1";
+const FILE: &str = "snapshot";
+const TMP: &str = "snapshot.tmp";
+const HEADER: usize = 8 + 4 + 8;
+
+/// What a snapshot holds.
+#[derive(Serialize, Deserialize)]
+pub struct SnapshotBody {
+    /// Last log id and membership covered.
+    pub meta: SnapshotMeta,
+    /// The tree as of `meta.last_log_id`.
+    pub tree: Tree,
+}
+
+fn invalid(path: &Path, offset: usize, why: impl std::fmt::Display) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("corrupt snapshot {} at offset {offset}: {why}", path.display()),
+    )
+}
+
+/// Serializes a snapshot body into the bytes sent to followers and stored on disk.
+pub fn encode(body: &SnapshotBody) -> io::Result<Vec<u8>> {
+    let payload = rmp_serde::to_vec(body).map_err(io::Error::other)?;
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// Decodes and checks snapshot bytes; `origin` names them in errors.
+pub fn decode(bytes: &[u8], origin: &Path) -> io::Result<SnapshotBody> {
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        return Err(invalid(origin, 0, "not a khepri-rs snapshot"));
+    }
+    let crc = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+    let body = &bytes[HEADER..];
+    if body.len() as u64 != len {
+        return Err(invalid(origin, HEADER, format!("body is {} bytes, header says {len}", body.len())));
+    }
+    if crc32c::crc32c(body) != crc {
+        return Err(invalid(origin, HEADER, "checksum mismatch"));
+    }
+    rmp_serde::from_slice(body).map_err(|e| invalid(origin, HEADER, e))
+}
+
+/// Stores `bytes` (from [`encode`]) as the snapshot of `dir`, atomically.
+pub fn store(dir: &Path, bytes: &[u8]) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(TMP);
+    let mut f = File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, dir.join(FILE))?;
+    File::open(dir)?.sync_all()
+}
+
+/// Reads the snapshot of `dir`: `Ok(None)` when there is none, an error naming
+/// the file when it exists but is damaged (never silently ignored).
+pub fn load(dir: &Path) -> io::Result<Option<(SnapshotBody, Vec<u8>)>> {
+    let path = dir.join(FILE);
+    match fs::read(&path) {
+        Ok(bytes) => Ok(Some((decode(&bytes, &path)?, bytes))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}

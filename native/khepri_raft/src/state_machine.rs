@@ -1,0 +1,165 @@
+//! The state machine: applies committed commands to the tree and publishes a
+//! new tree version for readers once per applied batch.
+
+use crate::snapshot::{self, SnapshotBody};
+use crate::types::{LogId, SnapshotMeta, StoredMembership, TypeConfig};
+use arc_swap::ArcSwap;
+use futures::{Stream, TryStreamExt};
+use khepri_core::Tree;
+use openraft::storage::{EntryResponder, RaftStateMachine};
+use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
+use std::io::{self, Cursor};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A snapshot as openraft handles it.
+pub type Snapshot = openraft::alias::SnapshotOf<TypeConfig, Cursor<Vec<u8>>>;
+
+/// What readers see: the last published tree and how far it is applied.
+pub struct Published {
+    /// The tree as of `applied_index`.
+    pub tree: ArcSwap<Tree>,
+    /// Index of the last applied log entry (0 before any).
+    pub applied_index: AtomicU64,
+}
+
+/// The state machine owned by openraft.
+pub struct StateMachine {
+    published: Arc<Published>,
+    /// The working tree; cloned (cheaply) into `published` after each batch.
+    tree: Tree,
+    applied: Option<LogId>,
+    membership: StoredMembership,
+    snapshot_dir: PathBuf,
+}
+
+impl StateMachine {
+    /// Restores the state machine from the snapshot in `snapshot_dir`, if any.
+    pub fn open(snapshot_dir: PathBuf) -> io::Result<StateMachine> {
+        let (tree, applied, membership) = match snapshot::load(&snapshot_dir)? {
+            Some((body, _)) => (body.tree, body.meta.last_log_id, body.meta.last_membership),
+            None => (Tree::new(), None, StoredMembership::default()),
+        };
+        let published = Arc::new(Published {
+            tree: ArcSwap::from_pointee(tree.clone()),
+            applied_index: AtomicU64::new(applied.as_ref().map_or(0, |l| l.index)),
+        });
+        Ok(StateMachine {
+            published,
+            tree,
+            applied,
+            membership,
+            snapshot_dir,
+        })
+    }
+
+    /// The readers' view, shared with the store handle.
+    pub fn published(&self) -> Arc<Published> {
+        self.published.clone()
+    }
+
+    fn publish(&self) {
+        self.published.tree.store(Arc::new(self.tree.clone()));
+        let index = self.applied.as_ref().map_or(0, |l| l.index);
+        self.published.applied_index.store(index, Ordering::Release);
+    }
+}
+
+/// Builds a snapshot from a tree version captured when the build was requested,
+/// so applying continues meanwhile.
+pub struct SnapshotBuilder {
+    tree: Tree,
+    meta: SnapshotMeta,
+    dir: PathBuf,
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
+    type SnapshotData = Cursor<Vec<u8>>;
+
+    async fn build_snapshot(&mut self) -> Result<Snapshot, io::Error> {
+        let body = SnapshotBody {
+            meta: self.meta.clone(),
+            tree: std::mem::take(&mut self.tree),
+        };
+        let dir = self.dir.clone();
+        // Serializing and fsyncing a large tree takes long: keep it off the
+        // runtime's workers.
+        let bytes = tokio::task::spawn_blocking(move || -> io::Result<Vec<u8>> {
+            let bytes = snapshot::encode(&body)?;
+            snapshot::store(&dir, &bytes)?;
+            Ok(bytes)
+        })
+        .await
+        .map_err(io::Error::other)??;
+        Ok(Snapshot {
+            meta: self.meta.clone(),
+            snapshot: Cursor::new(bytes),
+        })
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotData = Cursor<Vec<u8>>;
+    type SnapshotBuilder = SnapshotBuilder;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
+        Ok((self.applied.clone(), self.membership.clone()))
+    }
+
+    async fn apply<S>(&mut self, mut entries: S) -> Result<(), io::Error>
+    where
+        S: Stream<Item = Result<EntryResponder<TypeConfig>, io::Error>> + Unpin + OptionalSend,
+    {
+        let mut replies = Vec::new();
+        while let Some((entry, responder)) = entries.try_next().await? {
+            let reply = match &entry.payload {
+                EntryPayload::Normal(command) => command.apply(&mut self.tree),
+                EntryPayload::Membership(m) => {
+                    self.membership = StoredMembership::new(Some(entry.log_id.clone()), m.clone());
+                    Ok(Vec::new())
+                }
+                EntryPayload::Blank => Ok(Vec::new()),
+            };
+            self.applied = Some(entry.log_id.clone());
+            if let Some(r) = responder {
+                replies.push((r, reply));
+            }
+        }
+        // Publish before answering, so a caller reads its own write.
+        self.publish();
+        for (responder, reply) in replies {
+            responder.send(reply);
+        }
+        Ok(())
+    }
+
+    async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {
+        SnapshotBuilder {
+            tree: self.tree.clone(),
+            meta: SnapshotMeta {
+                last_log_id: self.applied.clone(),
+                last_membership: self.membership.clone(),
+            },
+            dir: self.snapshot_dir.clone(),
+        }
+    }
+
+    async fn install_snapshot(&mut self, meta: &SnapshotMeta, data: Cursor<Vec<u8>>) -> Result<(), io::Error> {
+        let bytes = data.into_inner();
+        let body = snapshot::decode(&bytes, &self.snapshot_dir)?;
+        snapshot::store(&self.snapshot_dir, &bytes)?;
+        self.tree = body.tree;
+        self.applied = meta.last_log_id.clone();
+        self.membership = meta.last_membership.clone();
+        self.publish();
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, io::Error> {
+        Ok(snapshot::load(&self.snapshot_dir)?.map(|(body, bytes)| Snapshot {
+            meta: body.meta,
+            snapshot: Cursor::new(bytes),
+        }))
+    }
+}

@@ -1,0 +1,203 @@
+//! A running member of a store: the Raft instance, its storage, and the queue
+//! through which the NIF submits commands without blocking a scheduler.
+
+use crate::log_store::LogStore;
+use crate::network::NoPeers;
+use crate::node_name::node_id_of;
+use crate::responder::CallbackResponder;
+use crate::runtime::runtime;
+use crate::state_machine::{Published, StateMachine};
+use crate::types::{ClientWriteResult, Raft};
+use khepri_core::{Command, Tree};
+use openraft::{BasicNode, Config, ServerState, SnapshotPolicy};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How a store member is opened.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// The member's own directory (log, vote, snapshot).
+    pub dir: PathBuf,
+    /// The Erlang node this member runs on; its Raft node id derives from it.
+    pub node_name: String,
+    /// Take a snapshot after this many applied entries (SPEC `snapshot_interval`).
+    pub snapshot_interval: u64,
+    /// Preallocated size of each log segment.
+    pub segment_bytes: u64,
+    /// How long `open` may wait for the member to be ready.
+    pub open_timeout: Duration,
+}
+
+impl StoreConfig {
+    /// Defaults for a member in `dir` on node `node_name`.
+    pub fn new(dir: PathBuf, node_name: String) -> Self {
+        StoreConfig {
+            dir,
+            node_name,
+            snapshot_interval: 4096,
+            segment_bytes: 64 << 20,
+            open_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why a store could not be opened.
+#[derive(Debug)]
+pub enum StoreError {
+    /// Reading or writing the data directory failed, or its content is damaged.
+    Io(std::io::Error),
+    /// openraft refused to start or initialize.
+    Raft(String),
+    /// The member did not become ready within `open_timeout`.
+    Timeout,
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Io(e) => write!(f, "{e}"),
+            StoreError::Raft(e) => write!(f, "raft: {e}"),
+            StoreError::Timeout => write!(f, "the store did not become ready in time"),
+        }
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        StoreError::Io(e)
+    }
+}
+
+/// The outcome of a submitted write: `None` when the store stopped before answering.
+pub type WriteOutcome = Option<ClientWriteResult>;
+
+/// A responder for writes.
+pub type WriteResponder = CallbackResponder<ClientWriteResult>;
+
+/// A running store member.
+pub struct Store {
+    raft: Raft,
+    log: LogStore,
+    published: Arc<Published>,
+    queue: mpsc::UnboundedSender<(Command, WriteResponder)>,
+    node_id: u64,
+}
+
+impl Store {
+    /// Opens (or creates) the member in `cfg.dir` and waits until it can serve.
+    /// Returns the store and recovery warnings to log.
+    pub async fn open(cfg: StoreConfig) -> Result<(Store, Vec<String>), StoreError> {
+        std::fs::create_dir_all(&cfg.dir)?;
+        let (log, warnings) = LogStore::open(&cfg.dir.join("log"), cfg.segment_bytes)?;
+        let sm = StateMachine::open(cfg.dir.join("snapshot"))?;
+        let published = sm.published();
+        let node_id = node_id_of(&cfg.node_name);
+        let config = Config {
+            cluster_name: "khepri".into(),
+            election_timeout_min: 1000,
+            election_timeout_max: 2000,
+            heartbeat_interval: 200,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(cfg.snapshot_interval.max(1)),
+            // Entries are kept decoded in memory until purged: keep few.
+            max_in_snapshot_log_to_keep: 0,
+            ..Default::default()
+        }
+        .validate()
+        .map_err(|e| StoreError::Raft(e.to_string()))?;
+        let raft = Raft::new(node_id, Arc::new(config), NoPeers, log.clone(), sm)
+            .await
+            .map_err(|e| StoreError::Raft(e.to_string()))?;
+        let initialized = raft.is_initialized().await.map_err(|e| StoreError::Raft(e.to_string()))?;
+        if !initialized {
+            let members = BTreeMap::from([(node_id, BasicNode::new(cfg.node_name.clone()))]);
+            raft.initialize(members).await.map_err(|e| StoreError::Raft(e.to_string()))?;
+        } else if raft.voter_ids().eq([node_id]) {
+            // The only voter need not wait an election timeout to lead again.
+            let _ = raft.trigger().elect(false).await;
+        }
+        if raft.voter_ids().eq([node_id]) {
+            Self::wait_ready(&raft, node_id, cfg.open_timeout).await?;
+        }
+        let (queue, rx) = mpsc::unbounded_channel();
+        runtime().spawn(propose(raft.clone(), rx));
+        Ok((
+            Store {
+                raft,
+                log,
+                published,
+                queue,
+                node_id,
+            },
+            warnings,
+        ))
+    }
+
+    /// Waits until this sole voter leads and has applied its whole log.
+    async fn wait_ready(raft: &Raft, node_id: u64, timeout: Duration) -> Result<(), StoreError> {
+        raft.wait(Some(timeout))
+            .metrics(
+                |m| {
+                    m.state == ServerState::Leader
+                        && m.current_leader == Some(node_id)
+                        && m.last_applied.as_ref().map(|l| l.index) >= m.last_log_index
+                },
+                "ready",
+            )
+            .await
+            .map(|_| ())
+            .map_err(|_| StoreError::Timeout)
+    }
+
+    /// Queues `command`; `responder` is called once it is applied (or dropped).
+    /// Never blocks. On failure (store stopping) the responder is handed back
+    /// unused, so that the caller can answer by itself.
+    pub fn submit(&self, command: Command, responder: WriteResponder) -> Result<(), WriteResponder> {
+        self.queue.send((command, responder)).map_err(|e| e.0 .1)
+    }
+
+    /// The current tree version (what this member has applied).
+    pub fn tree(&self) -> Arc<Tree> {
+        self.published.tree.load_full()
+    }
+
+    /// Index of the last applied entry.
+    pub fn applied_index(&self) -> u64 {
+        self.published.applied_index.load(Ordering::Acquire)
+    }
+
+    /// Index of the last entry in the local log.
+    pub fn last_log_index(&self) -> Option<u64> {
+        self.log.last_index()
+    }
+
+    /// This member's Raft node id.
+    pub fn node_id(&self) -> u64 {
+        self.node_id
+    }
+
+    /// Stops the member: pending writes are answered with `None`.
+    pub async fn shutdown(&self) {
+        let _ = self.raft.shutdown().await;
+        let _ = self.log.flush_committed();
+        self.log.close();
+    }
+}
+
+/// Feeds queued commands to openraft. openraft merges what is queued into one
+/// log append, so a burst of writes costs one fdatasync.
+async fn propose(raft: Raft, mut rx: mpsc::UnboundedReceiver<(Command, WriteResponder)>) {
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        for (command, responder) in batch.drain(..) {
+            // On error the responder is dropped, which answers the caller.
+            if raft.client_write_ff(command, Some(responder)).await.is_err() {
+                rx.close();
+            }
+        }
+    }
+}

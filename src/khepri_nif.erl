@@ -1,0 +1,52 @@
+%% @doc The engine's NIF functions. Internal: use the `khepri' API.
+%%
+%% Calls that take time (`open', `stop', `submit') return at once and answer
+%% later with `{Ref, Result}' sent to the caller; the others are short reads.
+-module(khepri_nif).
+
+-export([open/4, stop/2, submit/3,
+         get/2, exists/2, dump/1, applied_index/1, last_log_index/1]).
+
+-nifs([open/4, stop/2, submit/3,
+       get/2, exists/2, dump/1, applied_index/1, last_log_index/1]).
+
+-on_load(init/0).
+
+-define(NOT_LOADED, erlang:nif_error({nif_not_loaded, ?MODULE, ?LINE})).
+
+init() ->
+    Priv = case code:priv_dir(khepri) of
+               {error, bad_name} ->
+                   %% Not loaded as an application (plain -pa): priv/ sits
+                   %% beside ebin/.
+                   Ebin = filename:dirname(code:which(?MODULE)),
+                   filename:join(filename:dirname(Ebin), "priv");
+               Dir ->
+                   Dir
+           end,
+    erlang:load_nif(filename:join(Priv, "libkhepri_nif"), 0).
+
+%% @doc Opens the member in `Dir'; answers `{Ref, {ok, Engine, Warnings}}' or
+%% `{Ref, {error, Reason}}'.
+open(_Dir, _NodeName, _Opts, _Ref) -> ?NOT_LOADED.
+
+%% @doc Stops the member; answers `{Ref, ok}'.
+stop(_Engine, _Ref) -> ?NOT_LOADED.
+
+%% @doc Submits a command; answers `{Ref, Reply}' once applied here.
+submit(_Engine, _Ref, _Command) -> ?NOT_LOADED.
+
+%% @doc Reads the payload of one node.
+get(_Engine, _Path) -> ?NOT_LOADED.
+
+%% @doc Tells whether a node exists.
+exists(_Engine, _Path) -> ?NOT_LOADED.
+
+%% @doc Lists every node and its payload, in tree order.
+dump(_Engine) -> ?NOT_LOADED.
+
+%% @doc Index of the last log entry applied by this member.
+applied_index(_Engine) -> ?NOT_LOADED.
+
+%% @doc Index of the last entry in this member's log.
+last_log_index(_Engine) -> ?NOT_LOADED.

@@ -1,0 +1,17 @@
+%% Internal header: the projection record returned by `khepri_projection:new/2,3'
+%% (upstream keeps it in `src/khepri_projection.hrl' as well; user code treats
+%% it as opaque and reads the name with `khepri_projection:name/1').
+
+-ifndef(KHEPRI_PROJECTION_HRL).
+-define(KHEPRI_PROJECTION_HRL, true).
+
+-record(khepri_projection,
+        {%% Name of the projection, also the name of its (first) ETS table.
+         name :: atom(),
+         %% `copy' (the node's data is the record) or a plain fun (SPEC 5b:
+         %% funs are stored as is, not extracted).
+         projection_fun :: copy | fun(),
+         %% Options given to `ets:new/2'.
+         ets_options :: [atom() | tuple()]}).
+
+-endif.

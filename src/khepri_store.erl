@@ -1,0 +1,94 @@
+%% @doc The process of one store on this node, registered under the store id.
+%%
+%% It owns the engine (the NIF resource) and publishes it, with its own pid,
+%% in `persistent_term' so that API calls reach the engine without a message
+%% to this process. Stopping it stops the local member (data are kept).
+-module(khepri_store).
+-behaviour(gen_server).
+
+-include_lib("kernel/include/logger.hrl").
+
+-export([start_link/3, lookup/1, engine/1]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
+
+-define(KEY(StoreId), {khepri_rs, StoreId}).
+-define(STOP_TIMEOUT, 60000).
+
+%% @private
+start_link(StoreId, Dir, Config) ->
+    gen_server:start_link({local, StoreId}, ?MODULE, {StoreId, Dir, Config}, []).
+
+%% @doc `{ok, Engine}' for a store running on this node, else `error'.
+-spec engine(atom()) -> {ok, reference()} | error.
+engine(StoreId) ->
+    case persistent_term:get(?KEY(StoreId), undefined) of
+        {Engine, _Pid} -> {ok, Engine};
+        undefined -> error
+    end.
+
+%% @doc `{ok, Engine, Pid}' for a store running on this node, else `error'.
+lookup(StoreId) ->
+    case persistent_term:get(?KEY(StoreId), undefined) of
+        {Engine, Pid} -> {ok, Engine, Pid};
+        undefined -> error
+    end.
+
+%% @private
+init({StoreId, Dir, #{timeout := Timeout} = Config}) ->
+    process_flag(trap_exit, true),
+    ok = stop_stale_engine(StoreId),
+    Ref = make_ref(),
+    NodeName = atom_to_binary(node(), utf8),
+    EngineOpts = maps:with([snapshot_interval, segment_bytes], Config),
+    ok = khepri_nif:open(unicode:characters_to_binary(Dir), NodeName,
+                         EngineOpts#{open_timeout => open_timeout(Timeout)},
+                         Ref),
+    receive
+        {Ref, {ok, Engine, Warnings}} ->
+            [?LOG_WARNING("khepri store ~s: ~ts", [StoreId, W])
+             || W <- Warnings],
+            persistent_term:put(?KEY(StoreId), {Engine, self()}),
+            {ok, #{store_id => StoreId, engine => Engine, dir => Dir}};
+        {Ref, {error, Reason}} ->
+            ?LOG_ERROR("khepri store ~s cannot start in ~ts: ~ts",
+                       [StoreId, Dir, Reason]),
+            {stop, {cannot_open_store, Reason}}
+    after Timeout ->
+        {stop, timeout}
+    end.
+
+%% A store process killed without running terminate/2 leaves its engine
+%% published: stop that one first, it holds the data directory's lock.
+stop_stale_engine(StoreId) ->
+    case persistent_term:get(?KEY(StoreId), undefined) of
+        {Engine, _DeadPid} ->
+            persistent_term:erase(?KEY(StoreId)),
+            stop_engine(Engine);
+        undefined ->
+            ok
+    end.
+
+stop_engine(Engine) ->
+    Ref = make_ref(),
+    ok = khepri_nif:stop(Engine, Ref),
+    receive {Ref, ok} -> ok after ?STOP_TIMEOUT -> ok end.
+
+open_timeout(infinity) -> 24 * 3600 * 1000;
+open_timeout(Ms) -> Ms.
+
+%% @private
+handle_call(_Request, _From, State) ->
+    {reply, {error, unknown_request}, State}.
+
+%% @private
+handle_cast(_Msg, State) ->
+    {noreply, State}.
+
+%% @private
+handle_info(_Info, State) ->
+    {noreply, State}.
+
+%% @private
+terminate(_Reason, #{store_id := StoreId, engine := Engine}) ->
+    persistent_term:erase(?KEY(StoreId)),
+    stop_engine(Engine).
