@@ -36,6 +36,12 @@ impl Node {
         }
     }
 
+    /// The child whose node-id key (see [`NodeId::key`]) is `key`. Lets a
+    /// reader walk the tree with keys built on the stack.
+    pub fn child(&self, key: &[u8]) -> Option<&Node> {
+        self.children.get(key)
+    }
+
     /// True when the implicit keep_while of an auto-created node no longer holds.
     pub fn is_reclaimable(&self) -> bool {
         self.auto_created && !self.payload.is_some() && self.children.is_empty()

@@ -28,11 +28,14 @@ impl Tree {
     pub fn find(&self, path: &[NodeId]) -> Result<&Node, KhepriError> {
         let mut node = &self.root;
         for (depth, name) in path.iter().enumerate() {
-            node = node.children.get(name).ok_or_else(|| KhepriError::NodeNotFound {
-                node_name: name.clone(),
-                node_path: path[..=depth].to_vec(),
-                node_is_target: depth + 1 == path.len(),
-            })?;
+            node = node
+                .children
+                .get(name)
+                .ok_or_else(|| KhepriError::NodeNotFound {
+                    node_name: name.clone(),
+                    node_path: path[..=depth].to_vec(),
+                    node_is_target: depth + 1 == path.len(),
+                })?;
         }
         Ok(node)
     }
@@ -83,7 +86,13 @@ impl Collector {
         }
     }
 
-    fn record(&mut self, path: &[NodeId], old_payload: Payload, node: &Node, reason: Option<DeleteReason>) {
+    fn record(
+        &mut self,
+        path: &[NodeId],
+        old_payload: Payload,
+        node: &Node,
+        reason: Option<DeleteReason>,
+    ) {
         if self.wanted.is_none() {
             return;
         }
@@ -180,7 +189,12 @@ fn delete_in(node: &mut Node, rest: &[NodeId], cur: &mut Path, out: &mut Collect
 fn reclaim(node: &mut Node, name: &NodeId, cur: &mut Path, out: &mut Collector) {
     if let Some(removed) = node.children.remove(name) {
         node.child_list_version += 1;
-        out.record(cur, removed.payload.clone(), &removed, Some(DeleteReason::KeepWhile));
+        out.record(
+            cur,
+            removed.payload.clone(),
+            &removed,
+            Some(DeleteReason::KeepWhile),
+        );
     }
 }
 

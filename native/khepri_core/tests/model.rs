@@ -13,7 +13,13 @@ enum Op {
 
 fn path_of(ids: &[u8]) -> Vec<NodeId> {
     ids.iter()
-        .map(|i| if i % 2 == 0 { NodeId::atom(&format!("a{i}")) } else { NodeId::binary(&[*i]) })
+        .map(|i| {
+            if i % 2 == 0 {
+                NodeId::atom(&format!("a{i}"))
+            } else {
+                NodeId::binary(&[*i])
+            }
+        })
         .collect()
 }
 

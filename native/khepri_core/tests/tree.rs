@@ -64,7 +64,10 @@ fn auto_created_ancestors_are_reclaimed_but_explicit_nodes_stay() {
     let mut t = Tree::new();
     t.put(&p(&["a", "b", "c"]), data("1"), ALL);
     let c = t.delete(&p(&["a", "b", "c"]), ALL);
-    let reasons: Vec<_> = c.iter().map(|(path, pr)| (path.len(), pr.delete_reason)).collect();
+    let reasons: Vec<_> = c
+        .iter()
+        .map(|(path, pr)| (path.len(), pr.delete_reason))
+        .collect();
     assert!(reasons.contains(&(3, Some(DeleteReason::Explicit))));
     assert!(reasons.contains(&(2, Some(DeleteReason::KeepWhile))));
     assert!(reasons.contains(&(1, Some(DeleteReason::KeepWhile))));
@@ -73,7 +76,10 @@ fn auto_created_ancestors_are_reclaimed_but_explicit_nodes_stay() {
     t.put(&p(&["dir"]), Payload::None, ALL);
     t.put(&p(&["dir", "f"]), data("1"), ALL);
     t.delete(&p(&["dir", "f"]), ALL);
-    assert!(t.find(&p(&["dir"])).is_ok(), "explicit target is never reclaimed");
+    assert!(
+        t.find(&p(&["dir"])).is_ok(),
+        "explicit target is never reclaimed"
+    );
 }
 
 #[test]
@@ -85,7 +91,9 @@ fn clearing_the_payload_of_an_auto_created_leaf_reclaims_it() {
     assert!(t.find(&p(&["a"])).is_ok(), "has a payload");
     let c = t.put(&p(&["a"]), Payload::None, ALL);
     assert!(t.find(&p(&["a"])).is_err());
-    assert!(c.iter().any(|(_, pr)| pr.delete_reason == Some(DeleteReason::KeepWhile)));
+    assert!(c
+        .iter()
+        .any(|(_, pr)| pr.delete_reason == Some(DeleteReason::KeepWhile)));
 }
 
 #[test]
@@ -96,7 +104,9 @@ fn deleting_a_subtree_lists_every_removed_node_and_missing_is_a_no_op() {
     t.put(&p(&["x"]), data("0"), ALL);
     let c = t.delete(&p(&["x"]), ALL);
     assert_eq!(c.len(), 4);
-    assert!(c.iter().all(|(_, pr)| pr.delete_reason == Some(DeleteReason::Explicit)));
+    assert!(c
+        .iter()
+        .all(|(_, pr)| pr.delete_reason == Some(DeleteReason::Explicit)));
     assert!(t.delete(&p(&["x"]), ALL).is_empty());
     assert!(t.delete(&p(&["nope", "deeper"]), ALL).is_empty());
 }
@@ -118,9 +128,15 @@ fn deleting_the_root_empties_the_tree_and_bumps_its_versions() {
 fn replaying_a_command_log_gives_byte_identical_snapshots() {
     let mut cmds = Vec::new();
     for i in 0..500u32 {
-        let path = vec![NodeId::atom("k"), NodeId::binary(format!("{}", i % 37).as_bytes())];
+        let path = vec![
+            NodeId::atom("k"),
+            NodeId::binary(format!("{}", i % 37).as_bytes()),
+        ];
         if i % 5 == 4 {
-            cmds.push(Command::Delete { path, wanted: PropsWanted::NONE });
+            cmds.push(Command::Delete {
+                path,
+                wanted: PropsWanted::NONE,
+            });
         } else {
             cmds.push(Command::Put {
                 path,

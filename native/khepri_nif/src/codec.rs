@@ -1,7 +1,8 @@
 //! Conversions between Erlang terms and engine values.
 
 use crate::atoms;
-use khepri_core::{Bytes, Command, NodeId, Payload, PropsWanted};
+use khepri_core::node_id::{TAG_ATOM, TAG_BINARY};
+use khepri_core::{Bytes, Command, Node, NodeId, Payload, PropsWanted};
 use rustler::types::ListIterator;
 use rustler::{Atom, Binary, Encoder, Env, Error, NifResult, OwnedBinary, Term, TermType};
 
@@ -16,22 +17,100 @@ pub fn decode_path(term: Term) -> NifResult<Vec<NodeId>> {
 }
 
 fn decode_node_id(term: Term) -> NifResult<NodeId> {
+    let mut key = Vec::with_capacity(32);
+    push_key(term, &mut key)?;
+    NodeId::from_key(&key).ok_or(Error::BadArg)
+}
+
+/// Appends the node-id key of `term` (an atom or a binary) to `buf`: the
+/// form in which the tree indexes children (see `NodeId::key`).
+pub fn push_key(term: Term, buf: &mut Vec<u8>) -> NifResult<()> {
     match term.get_type() {
-        TermType::Atom => Ok(NodeId::Atom(term.atom_to_string()?.into())),
+        TermType::Atom => {
+            buf.push(TAG_ATOM);
+            push_atom_utf8(term, buf)
+        }
         TermType::Binary => {
             let bin: Binary = term.decode()?;
-            Ok(NodeId::Binary(bin.as_slice().into()))
+            buf.push(TAG_BINARY);
+            buf.extend_from_slice(bin.as_slice());
+            Ok(())
         }
         _ => Err(Error::BadArg),
     }
 }
 
+/// Appends the UTF-8 name of an atom. NIF 2.16 reads atom names as Latin-1
+/// only, so names are re-encoded here; an atom with characters beyond
+/// Latin-1 is refused (`badarg`).
+fn push_atom_utf8(term: Term, buf: &mut Vec<u8>) -> NifResult<()> {
+    use rustler::sys::{enif_get_atom, enif_get_atom_length, ErlNifCharEncoding};
+    let env = term.get_env().as_c_arg();
+    let mut len: std::os::raw::c_uint = 0;
+    // SAFETY: `term` belongs to `env`; the buffer has room for `len` bytes
+    // plus the NUL that enif_get_atom writes.
+    unsafe {
+        if enif_get_atom_length(
+            env,
+            term.as_c_arg(),
+            &mut len,
+            ErlNifCharEncoding::ERL_NIF_LATIN1,
+        ) == 0
+        {
+            return Err(Error::BadArg);
+        }
+        let start = buf.len();
+        buf.reserve(len as usize + 1);
+        let written = enif_get_atom(
+            env,
+            term.as_c_arg(),
+            buf.as_mut_ptr().add(start).cast(),
+            len + 1,
+            ErlNifCharEncoding::ERL_NIF_LATIN1,
+        );
+        if written as usize != len as usize + 1 {
+            return Err(Error::BadArg);
+        }
+        buf.set_len(start + len as usize);
+        if !buf[start..].is_ascii() {
+            let latin1: Vec<u8> = buf.drain(start..).collect();
+            buf.extend(
+                latin1
+                    .iter()
+                    .map(|&b| b as char)
+                    .collect::<String>()
+                    .as_bytes(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Walks `root` along the path list `path` without allocating node ids.
+/// `Ok(None)` when a node is missing; `badarg` for a malformed path.
+pub fn lookup<'t>(root: &'t Node, path: Term) -> NifResult<Option<&'t Node>> {
+    let items: ListIterator = path.decode()?;
+    let mut key = Vec::with_capacity(64);
+    let mut node = root;
+    for item in items {
+        key.clear();
+        push_key(item, &mut key)?;
+        match node.child(&key) {
+            Some(child) => node = child,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(node))
+}
+
 /// Encodes a node id.
 pub fn encode_node_id<'a>(env: Env<'a>, id: &NodeId) -> Term<'a> {
-    match id {
-        NodeId::Atom(name) => Atom::from_str(env, name).map_or_else(|_| atoms::undefined().encode(env), |a| a.encode(env)),
-        NodeId::Binary(bytes) => encode_bytes(env, bytes),
+    if let Some(name) = id.as_atom() {
+        if let Ok(atom) = Atom::from_str(env, name) {
+            return atom.encode(env);
+        }
     }
+    encode_bytes(env, id.as_binary().unwrap_or_default())
 }
 
 /// Encodes a path as a list.
@@ -52,7 +131,11 @@ pub fn encode_bytes<'a>(env: Env<'a>, bytes: &[u8]) -> Term<'a> {
 pub fn decode_payload(term: Term) -> NifResult<Payload> {
     if term.is_atom() {
         let a: Atom = term.decode()?;
-        return if a == atoms::none() { Ok(Payload::None) } else { Err(Error::BadArg) };
+        return if a == atoms::none() {
+            Ok(Payload::None)
+        } else {
+            Err(Error::BadArg)
+        };
     }
     let (kind, bin): (Atom, Binary) = term.decode()?;
     let bytes = Bytes::from(bin.as_slice());

@@ -43,15 +43,26 @@ fn config_from(dir: String, node_name: String, opts: Term) -> NifResult<StoreCon
 /// `open(Dir, NodeName, Opts, Ref) -> ok`; later `{Ref, {ok, Engine, Warnings}}`
 /// or `{Ref, {error, Reason :: binary()}}`. Recovery runs on the engine runtime.
 #[rustler::nif]
-fn open<'a>(env: Env<'a>, dir: String, node_name: String, opts: Term<'a>, tag: Term<'a>) -> NifResult<Atom> {
+fn open<'a>(
+    env: Env<'a>,
+    dir: String,
+    node_name: String,
+    opts: Term<'a>,
+    tag: Term<'a>,
+) -> NifResult<Atom> {
     let cfg = config_from(dir, node_name, opts)?;
     let reply = ReplyTo::new(env, tag);
     runtime().spawn(async move {
         match Store::open(cfg).await {
             Ok((store, warnings)) => {
-                let engine = ResourceArc::new(Engine { store: Arc::new(store) });
+                let engine = ResourceArc::new(Engine {
+                    store: Arc::new(store),
+                });
                 reply.send(move |e| {
-                    let warnings: Vec<Term> = warnings.iter().map(|w| encode_bytes(e, w.as_bytes())).collect();
+                    let warnings: Vec<Term> = warnings
+                        .iter()
+                        .map(|w| encode_bytes(e, w.as_bytes()))
+                        .collect();
                     (atoms::ok(), engine, warnings).encode(e)
                 });
             }

@@ -2,7 +2,9 @@
 //! immutable tree in microseconds and never waits for a lock held by writers.
 
 use crate::atoms;
-use crate::codec::{decode_path, decode_stored_term, encode_bytes, encode_path, INLINE_DECODE_LIMIT};
+use crate::codec::{
+    decode_path, decode_stored_term, encode_bytes, encode_path, lookup, INLINE_DECODE_LIMIT,
+};
 use crate::engine::Engine;
 use crate::reply::encode_error;
 use khepri_core::{Node, NodeId, Payload};
@@ -13,15 +15,23 @@ use rustler::{Encoder, Env, NifResult, ResourceArc, Term};
 /// `{error, {khepri, node_not_found, Props}}`.
 #[rustler::nif]
 fn get<'a>(env: Env<'a>, engine: ResourceArc<Engine>, path: Term<'a>) -> NifResult<Term<'a>> {
-    let path = decode_path(path)?;
     let tree = engine.store.tree();
-    Ok(match tree.find(&path) {
+    let found = match lookup(&tree.root, path)? {
+        Some(node) => Ok(node),
+        // Missing: decode the whole path to name the first missing node.
+        None => tree.find(&decode_path(path)?),
+    };
+    Ok(match found {
         Ok(node) => match &node.payload {
             Payload::None => (atoms::ok(), atoms::undefined()).encode(env),
-            Payload::Data(b) | Payload::Sproc(b) if b.len() > INLINE_DECODE_LIMIT => {
-                (rustler::types::atom::Atom::from_str(env, "ok_etf")?, encode_bytes(env, b.as_slice())).encode(env)
+            Payload::Data(b) | Payload::Sproc(b) if b.len() > INLINE_DECODE_LIMIT => (
+                rustler::types::atom::Atom::from_str(env, "ok_etf")?,
+                encode_bytes(env, b.as_slice()),
+            )
+                .encode(env),
+            Payload::Data(b) | Payload::Sproc(b) => {
+                (atoms::ok(), decode_stored_term(env, b.as_slice())).encode(env)
             }
-            Payload::Data(b) | Payload::Sproc(b) => (atoms::ok(), decode_stored_term(env, b.as_slice())).encode(env),
         },
         Err(e) => (atoms::error(), encode_error(env, &e)).encode(env),
     })
@@ -30,8 +40,7 @@ fn get<'a>(env: Env<'a>, engine: ResourceArc<Engine>, path: Term<'a>) -> NifResu
 /// `exists(Engine, Path) -> boolean()`.
 #[rustler::nif]
 fn exists(engine: ResourceArc<Engine>, path: Term) -> NifResult<bool> {
-    let path = decode_path(path)?;
-    Ok(engine.store.tree().find(&path).is_ok())
+    Ok(lookup(&engine.store.tree().root, path)?.is_some())
 }
 
 /// `applied_index(Engine) -> non_neg_integer()`: the last log index applied here.

@@ -75,7 +75,8 @@ pub fn encode_reply<'a>(env: Env<'a>, reply: &Reply, wanted: PropsWanted) -> Ter
                 .iter()
                 .map(|(path, props)| (encode_path(env, path), encode_props(env, props, wanted)))
                 .collect();
-            let map = Term::map_from_pairs(env, &pairs).unwrap_or_else(|_| rustler::types::map::map_new(env));
+            let map = Term::map_from_pairs(env, &pairs)
+                .unwrap_or_else(|_| rustler::types::map::map_new(env));
             (atoms::ok(), map).encode(env)
         }
         Err(e) => (atoms::error(), encode_error(env, e)).encode(env),
@@ -91,11 +92,18 @@ pub fn encode_error<'a>(env: Env<'a>, e: &KhepriError) -> Term<'a> {
             node_is_target,
         } => {
             let pairs = [
-                (atoms::node_name().encode(env), encode_node_id(env, node_name)),
+                (
+                    atoms::node_name().encode(env),
+                    encode_node_id(env, node_name),
+                ),
                 (atoms::node_path().encode(env), encode_path(env, node_path)),
-                (atoms::node_is_target().encode(env), node_is_target.encode(env)),
+                (
+                    atoms::node_is_target().encode(env),
+                    node_is_target.encode(env),
+                ),
             ];
-            let props = Term::map_from_pairs(env, &pairs).unwrap_or_else(|_| rustler::types::map::map_new(env));
+            let props = Term::map_from_pairs(env, &pairs)
+                .unwrap_or_else(|_| rustler::types::map::map_new(env));
             (atoms::khepri(), atoms::node_not_found(), props).encode(env)
         }
     }
@@ -106,8 +114,14 @@ pub fn encode_props<'a>(env: Env<'a>, props: &NodeProps, wanted: PropsWanted) ->
     let mut pairs: Vec<(Term, Term)> = Vec::with_capacity(6);
     if wanted.payload {
         match &props.payload {
-            Payload::Data(b) => pairs.push((atoms::data().encode(env), decode_stored_term(env, b.as_slice()))),
-            Payload::Sproc(b) => pairs.push((atoms::sproc().encode(env), decode_stored_term(env, b.as_slice()))),
+            Payload::Data(b) => pairs.push((
+                atoms::data().encode(env),
+                decode_stored_term(env, b.as_slice()),
+            )),
+            Payload::Sproc(b) => pairs.push((
+                atoms::sproc().encode(env),
+                decode_stored_term(env, b.as_slice()),
+            )),
             Payload::None => {}
         }
     }
@@ -121,19 +135,35 @@ pub fn encode_props<'a>(env: Env<'a>, props: &NodeProps, wanted: PropsWanted) ->
     if wanted.raw_payload {
         let raw = match &props.payload {
             Payload::None => atoms::no_payload().encode(env),
-            Payload::Data(b) => (atoms::p_data(), decode_stored_term(env, b.as_slice())).encode(env),
-            Payload::Sproc(b) => (atoms::p_sproc(), decode_stored_term(env, b.as_slice()), atoms::rw()).encode(env),
+            Payload::Data(b) => {
+                (atoms::p_data(), decode_stored_term(env, b.as_slice())).encode(env)
+            }
+            Payload::Sproc(b) => (
+                atoms::p_sproc(),
+                decode_stored_term(env, b.as_slice()),
+                atoms::rw(),
+            )
+                .encode(env),
         };
         pairs.push((atoms::raw_payload().encode(env), raw));
     }
     if wanted.payload_version {
-        pairs.push((atoms::payload_version().encode(env), props.payload_version.encode(env)));
+        pairs.push((
+            atoms::payload_version().encode(env),
+            props.payload_version.encode(env),
+        ));
     }
     if wanted.child_list_version {
-        pairs.push((atoms::child_list_version().encode(env), props.child_list_version.encode(env)));
+        pairs.push((
+            atoms::child_list_version().encode(env),
+            props.child_list_version.encode(env),
+        ));
     }
     if wanted.child_list_length {
-        pairs.push((atoms::child_list_length().encode(env), props.child_list_length.encode(env)));
+        pairs.push((
+            atoms::child_list_length().encode(env),
+            props.child_list_length.encode(env),
+        ));
     }
     if wanted.delete_reason {
         if let Some(reason) = props.delete_reason {

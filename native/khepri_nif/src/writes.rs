@@ -12,13 +12,20 @@ use rustler::{Encoder, Env, NifResult, ResourceArc, Term};
 /// `submit(Engine, Ref, Command) -> ok | {error, noproc}`; `badarg` for a
 /// malformed command (the Erlang side validates first; this is the backstop).
 #[rustler::nif]
-fn submit<'a>(env: Env<'a>, engine: ResourceArc<Engine>, tag: Term<'a>, command: Term<'a>) -> NifResult<Term<'a>> {
+fn submit<'a>(
+    env: Env<'a>,
+    engine: ResourceArc<Engine>,
+    tag: Term<'a>,
+    command: Term<'a>,
+) -> NifResult<Term<'a>> {
     let command = decode_command(command)?;
     let wanted = match &command {
         Command::Put { wanted, .. } | Command::Delete { wanted, .. } => *wanted,
     };
     let reply = ReplyTo::new(env, tag);
-    let responder = CallbackResponder::new(move |outcome| reply.send(move |e| encode_outcome(e, outcome, wanted)));
+    let responder = CallbackResponder::new(move |outcome| {
+        reply.send(move |e| encode_outcome(e, outcome, wanted))
+    });
     match engine.store.submit(command, responder) {
         Ok(()) => Ok(atoms::ok().encode(env)),
         Err(unused) => {

@@ -60,8 +60,8 @@ impl LogStore {
     /// the warnings of recovery (a torn tail that was dropped, for instance).
     pub fn open(dir: &Path, segment_bytes: u64) -> io::Result<(LogStore, Vec<String>)> {
         std::fs::create_dir_all(dir)?;
-        let (log, recovery) =
-            SegmentedLog::open(dir, LogConfig { segment_bytes }).map_err(|e| io::Error::other(e.to_string()))?;
+        let (log, recovery) = SegmentedLog::open(dir, LogConfig { segment_bytes })
+            .map_err(|e| io::Error::other(e.to_string()))?;
         let vote: Option<Vote> = read_meta(dir, VOTE_FILE)?;
         let purged: Option<LogId> = read_meta(dir, PURGED_FILE)?;
         // The committed index is a hint written without fsync; a missing or torn
@@ -76,7 +76,10 @@ impl LogStore {
             let entry: Entry = rmp_serde::from_slice(&bytes)
                 .map_err(|e| corrupt(&format!("log entry {index} in {}", dir.display()), e))?;
             if entry.index() != index {
-                return Err(corrupt("log entry", format!("record {index} holds entry {}", entry.index())));
+                return Err(corrupt(
+                    "log entry",
+                    format!("record {index} holds entry {}", entry.index()),
+                ));
             }
             entries.push_back(entry);
         }
@@ -84,11 +87,15 @@ impl LogStore {
             if first.index() != p + 1 {
                 return Err(corrupt(
                     "log",
-                    format!("entries resume at {} after purged index {p}: missing segment", first.index()),
+                    format!(
+                        "entries resume at {} after purged index {p}: missing segment",
+                        first.index()
+                    ),
                 ));
             }
         }
-        let committed = committed.filter(|c| entries.iter().any(|e| e.log_id() == *c) || purged.as_ref() >= Some(c));
+        let committed = committed
+            .filter(|c| entries.iter().any(|e| e.log_id() == *c) || purged.as_ref() >= Some(c));
         let inner = Inner {
             dir: dir.to_path_buf(),
             log: Some(log),
@@ -135,7 +142,9 @@ impl LogStore {
 
 impl Inner {
     fn log(&mut self) -> io::Result<&mut SegmentedLog> {
-        self.log.as_mut().ok_or_else(|| io::Error::other("the log is closed"))
+        self.log
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the log is closed"))
     }
 
     fn position(&self, index: u64) -> usize {
@@ -167,7 +176,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
-        Ok(self.lock().vote.clone())
+        Ok(self.lock().vote)
     }
 }
 
@@ -176,9 +185,13 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, io::Error> {
         let inner = self.lock();
-        let last = inner.entries.back().map(|e| e.log_id()).or_else(|| inner.purged.clone());
+        let last = inner
+            .entries
+            .back()
+            .map(|e| e.log_id())
+            .or_else(|| inner.purged);
         Ok(LogState {
-            last_purged_log_id: inner.purged.clone(),
+            last_purged_log_id: inner.purged,
             last_log_id: last,
         })
     }
@@ -190,7 +203,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), io::Error> {
         let mut inner = self.lock();
         write_meta(&inner.dir, VOTE_FILE, vote)?;
-        inner.vote = Some(vote.clone());
+        inner.vote = Some(*vote);
         Ok(())
     }
 
@@ -200,10 +213,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, io::Error> {
-        Ok(self.lock().committed.clone())
+        Ok(self.lock().committed)
     }
 
-    async fn append<I>(&mut self, entries: I, callback: IOFlushed<TypeConfig>) -> Result<(), io::Error>
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: IOFlushed<TypeConfig>,
+    ) -> Result<(), io::Error>
     where
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
@@ -218,7 +235,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let mut inner = self.lock();
         // One write and one fdatasync for the whole batch, while openraft keeps
         // queueing the next one: that is where group commit comes from.
-        let result = inner.log()?.append(&records).map_err(|e| io::Error::other(e.to_string()));
+        let result = inner
+            .log()?
+            .append(&records)
+            .map_err(|e| io::Error::other(e.to_string()));
         if result.is_ok() {
             inner.entries.extend(entries);
         }
@@ -232,7 +252,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn truncate_after(&mut self, last: Option<LogId>) -> Result<(), io::Error> {
         let mut inner = self.lock();
         let from = last.map_or(0, |l| l.index() + 1);
-        inner.log()?.truncate_from(from).map_err(|e| io::Error::other(e.to_string()))?;
+        inner
+            .log()?
+            .truncate_from(from)
+            .map_err(|e| io::Error::other(e.to_string()))?;
         let keep = inner.position(from).min(inner.entries.len());
         inner.entries.truncate(keep);
         Ok(())
@@ -243,8 +266,15 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         // Record the purge point first: after a crash mid-purge, entries below
         // it are ignored rather than taken for a gap.
         write_meta(&inner.dir, PURGED_FILE, &log_id)?;
-        inner.log()?.purge_upto(log_id.index()).map_err(|e| io::Error::other(e.to_string()))?;
-        while inner.entries.front().is_some_and(|e| e.index() <= log_id.index()) {
+        inner
+            .log()?
+            .purge_upto(log_id.index())
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        while inner
+            .entries
+            .front()
+            .is_some_and(|e| e.index() <= log_id.index())
+        {
             inner.entries.pop_front();
         }
         inner.purged = Some(log_id);

@@ -4,7 +4,9 @@
 use crate::types::{TypeConfig, Vote};
 use openraft::error::{RPCError, StreamingError, Unreachable};
 use openraft::network::{RPCOption, RaftNetworkFactory};
-use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
+};
 use openraft::{BasicNode, OptionalSend, RaftNetworkV2};
 use std::io;
 
@@ -15,7 +17,9 @@ pub struct NoPeers;
 pub struct NoConnection;
 
 fn unreachable() -> Unreachable<TypeConfig> {
-    Unreachable::new(&io::Error::other("this store has no transport to other members"))
+    Unreachable::new(&io::Error::other(
+        "this store has no transport to other members",
+    ))
 }
 
 impl RaftNetworkFactory<TypeConfig> for NoPeers {
@@ -49,7 +53,9 @@ impl RaftNetworkV2<TypeConfig> for NoConnection {
         &mut self,
         _vote: Vote,
         _snapshot: openraft::alias::SnapshotOf<TypeConfig, Self::SnapshotData>,
-        _cancel: impl std::future::Future<Output = openraft::error::ReplicationClosed> + OptionalSend + 'static,
+        _cancel: impl std::future::Future<Output = openraft::error::ReplicationClosed>
+            + OptionalSend
+            + 'static,
         _option: RPCOption,
     ) -> Result<SnapshotResponse<TypeConfig>, StreamingError<TypeConfig>> {
         Err(StreamingError::Unreachable(unreachable()))

@@ -29,7 +29,10 @@ pub struct SnapshotBody {
 fn invalid(path: &Path, offset: usize, why: impl std::fmt::Display) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
-        format!("corrupt snapshot {} at offset {offset}: {why}", path.display()),
+        format!(
+            "corrupt snapshot {} at offset {offset}: {why}",
+            path.display()
+        ),
     )
 }
 
@@ -53,7 +56,11 @@ pub fn decode(bytes: &[u8], origin: &Path) -> io::Result<SnapshotBody> {
     let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
     let body = &bytes[HEADER..];
     if body.len() as u64 != len {
-        return Err(invalid(origin, HEADER, format!("body is {} bytes, header says {len}", body.len())));
+        return Err(invalid(
+            origin,
+            HEADER,
+            format!("body is {} bytes, header says {len}", body.len()),
+        ));
     }
     if crc32c::crc32c(body) != crc {
         return Err(invalid(origin, HEADER, "checksum mismatch"));

@@ -104,7 +104,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
-        Ok((self.applied.clone(), self.membership.clone()))
+        Ok((self.applied, self.membership.clone()))
     }
 
     async fn apply<S>(&mut self, mut entries: S) -> Result<(), io::Error>
@@ -116,12 +116,12 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             let reply = match &entry.payload {
                 EntryPayload::Normal(command) => command.apply(&mut self.tree),
                 EntryPayload::Membership(m) => {
-                    self.membership = StoredMembership::new(Some(entry.log_id.clone()), m.clone());
+                    self.membership = StoredMembership::new(Some(entry.log_id), m.clone());
                     Ok(Vec::new())
                 }
                 EntryPayload::Blank => Ok(Vec::new()),
             };
-            self.applied = Some(entry.log_id.clone());
+            self.applied = Some(entry.log_id);
             if let Some(r) = responder {
                 replies.push((r, reply));
             }
@@ -138,28 +138,34 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         SnapshotBuilder {
             tree: self.tree.clone(),
             meta: SnapshotMeta {
-                last_log_id: self.applied.clone(),
+                last_log_id: self.applied,
                 last_membership: self.membership.clone(),
             },
             dir: self.snapshot_dir.clone(),
         }
     }
 
-    async fn install_snapshot(&mut self, meta: &SnapshotMeta, data: Cursor<Vec<u8>>) -> Result<(), io::Error> {
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        data: Cursor<Vec<u8>>,
+    ) -> Result<(), io::Error> {
         let bytes = data.into_inner();
         let body = snapshot::decode(&bytes, &self.snapshot_dir)?;
         snapshot::store(&self.snapshot_dir, &bytes)?;
         self.tree = body.tree;
-        self.applied = meta.last_log_id.clone();
+        self.applied = meta.last_log_id;
         self.membership = meta.last_membership.clone();
         self.publish();
         Ok(())
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, io::Error> {
-        Ok(snapshot::load(&self.snapshot_dir)?.map(|(body, bytes)| Snapshot {
-            meta: body.meta,
-            snapshot: Cursor::new(bytes),
-        }))
+        Ok(
+            snapshot::load(&self.snapshot_dir)?.map(|(body, bytes)| Snapshot {
+                meta: body.meta,
+                snapshot: Cursor::new(bytes),
+            }),
+        )
     }
 }

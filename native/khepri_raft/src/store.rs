@@ -40,7 +40,7 @@ impl StoreConfig {
             dir,
             node_name,
             snapshot_interval: 4096,
-            segment_bytes: 64 << 20,
+            segment_bytes: 16 << 20,
             open_timeout: Duration::from_secs(30),
         }
     }
@@ -112,10 +112,15 @@ impl Store {
         let raft = Raft::new(node_id, Arc::new(config), NoPeers, log.clone(), sm)
             .await
             .map_err(|e| StoreError::Raft(e.to_string()))?;
-        let initialized = raft.is_initialized().await.map_err(|e| StoreError::Raft(e.to_string()))?;
+        let initialized = raft
+            .is_initialized()
+            .await
+            .map_err(|e| StoreError::Raft(e.to_string()))?;
         if !initialized {
             let members = BTreeMap::from([(node_id, BasicNode::new(cfg.node_name.clone()))]);
-            raft.initialize(members).await.map_err(|e| StoreError::Raft(e.to_string()))?;
+            raft.initialize(members)
+                .await
+                .map_err(|e| StoreError::Raft(e.to_string()))?;
         } else if raft.voter_ids().eq([node_id]) {
             // The only voter need not wait an election timeout to lead again.
             let _ = raft.trigger().elect(false).await;
@@ -156,7 +161,11 @@ impl Store {
     /// Queues `command`; `responder` is called once it is applied (or dropped).
     /// Never blocks. On failure (store stopping) the responder is handed back
     /// unused, so that the caller can answer by itself.
-    pub fn submit(&self, command: Command, responder: WriteResponder) -> Result<(), WriteResponder> {
+    pub fn submit(
+        &self,
+        command: Command,
+        responder: WriteResponder,
+    ) -> Result<(), WriteResponder> {
         self.queue.send((command, responder)).map_err(|e| e.0 .1)
     }
 
@@ -195,7 +204,11 @@ async fn propose(raft: Raft, mut rx: mpsc::UnboundedReceiver<(Command, WriteResp
     while rx.recv_many(&mut batch, 256).await > 0 {
         for (command, responder) in batch.drain(..) {
             // On error the responder is dropped, which answers the caller.
-            if raft.client_write_ff(command, Some(responder)).await.is_err() {
+            if raft
+                .client_write_ff(command, Some(responder))
+                .await
+                .is_err()
+            {
                 rx.close();
             }
         }
