@@ -62,8 +62,12 @@ start(DataDirOrSystem, StoreIdOrConfig, Timeout)
 store_config(StoreId) when is_atom(StoreId) ->
     {StoreId, #{}};
 store_config(Config) when is_map(Config) ->
-    StoreId = maps:get(cluster_name, Config, khepri_env:default_store_id()),
-    true = is_atom(StoreId),
+    StoreId = case maps:get(cluster_name, Config, khepri_env:default_store_id()) of
+                  Id when is_atom(Id) -> Id;
+                  Bad -> erlang:error(?khepri_exception(invalid_option,
+                                                        #{option => cluster_name,
+                                                          value => Bad}))
+              end,
     Machine = maps:get(machine_config, Config, #{}),
     Engine = maps:with([snapshot_interval], Machine),
     Unknown = maps:keys(maps:without([cluster_name, friendly_name, machine_config],

@@ -41,5 +41,5 @@ parse(Path) ->
                                              reason => not_yet_supported}));
         false ->
             erlang:error(?khepri_exception(possibly_matching_many_nodes_denied,
-                                           #{path => Path}))
+                                           #{path => Pattern0}))
     end.

@@ -116,16 +116,22 @@ impl Store {
             .is_initialized()
             .await
             .map_err(|e| StoreError::Raft(e.to_string()))?;
-        if !initialized {
+        // A store created here is its own only voter; `voter_ids()` only
+        // reflects the new membership once the core has processed it.
+        let sole_voter = if initialized {
+            raft.voter_ids().eq([node_id])
+        } else {
             let members = BTreeMap::from([(node_id, BasicNode::new(cfg.node_name.clone()))]);
             raft.initialize(members)
                 .await
                 .map_err(|e| StoreError::Raft(e.to_string()))?;
-        } else if raft.voter_ids().eq([node_id]) {
+            true
+        };
+        if initialized && sole_voter {
             // The only voter need not wait an election timeout to lead again.
             let _ = raft.trigger().elect(false).await;
         }
-        if raft.voter_ids().eq([node_id]) {
+        if sole_voter {
             Self::wait_ready(&raft, node_id, cfg.open_timeout).await?;
         }
         let (queue, rx) = mpsc::unbounded_channel();

@@ -1,0 +1,23 @@
+ExUnit.start()
+
+defmodule Khepri.TestStore do
+  @moduledoc false
+  # A store in a fresh temporary data directory, stopped and removed when the
+  # test exits.
+
+  import ExUnit.Callbacks, only: [on_exit: 1]
+
+  def start(context \\ %{}) do
+    n = System.unique_integer([:positive])
+    dir = Path.join(System.tmp_dir!(), "khepri_ex_test_#{n}")
+    store = :"khepri_ex_test_#{n}"
+
+    on_exit(fn ->
+      :ok = Khepri.stop(store)
+      File.rm_rf!(dir)
+    end)
+
+    {:ok, ^store} = Khepri.start(dir, store)
+    Map.merge(context, %{dir: dir, store: store})
+  end
+end
