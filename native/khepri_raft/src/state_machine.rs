@@ -32,7 +32,18 @@ pub struct StateMachine {
     applied: Option<LogId>,
     membership: StoredMembership,
     snapshot_dir: PathBuf,
+    /// Entries applied since the last snapshot was started.
+    since_snapshot: u64,
+    /// Nodes in the tree of the last snapshot; written by the builder.
+    snapshot_nodes: Arc<AtomicU64>,
 }
+
+/// A policy snapshot is deferred until the entries applied since the last one
+/// reach this fraction of that snapshot's node count: serializing the whole
+/// tree every `snapshot_interval` entries would cost O(tree) per interval, so
+/// the log is instead kept proportional to the tree (at most 1/DIVISOR of it
+/// beyond the interval) and each write pays for a bounded share of a snapshot.
+const TREE_FRACTION_DIVISOR: u64 = 2;
 
 impl StateMachine {
     /// Restores the state machine from the snapshot in `snapshot_dir`, if any.
@@ -45,12 +56,15 @@ impl StateMachine {
             tree: ArcSwap::from_pointee(tree.clone()),
             applied_index: AtomicU64::new(applied.as_ref().map_or(0, |l| l.index)),
         });
+        let snapshot_nodes = Arc::new(AtomicU64::new(tree.node_count() as u64));
         Ok(StateMachine {
             published,
             tree,
             applied,
             membership,
             snapshot_dir,
+            since_snapshot: 0,
+            snapshot_nodes,
         })
     }
 
@@ -72,6 +86,7 @@ pub struct SnapshotBuilder {
     tree: Tree,
     meta: SnapshotMeta,
     dir: PathBuf,
+    nodes: Arc<AtomicU64>,
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
@@ -83,11 +98,13 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
             tree: std::mem::take(&mut self.tree),
         };
         let dir = self.dir.clone();
+        let nodes = self.nodes.clone();
         // Serializing and fsyncing a large tree takes long: keep it off the
         // runtime's workers.
         let bytes = tokio::task::spawn_blocking(move || -> io::Result<Vec<u8>> {
             let bytes = snapshot::encode(&body)?;
             snapshot::store(&dir, &bytes)?;
+            nodes.store(body.tree.node_count() as u64, Ordering::Relaxed);
             Ok(bytes)
         })
         .await
@@ -122,6 +139,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 EntryPayload::Blank => Ok(Vec::new()),
             };
             self.applied = Some(entry.log_id);
+            self.since_snapshot += 1;
             if let Some(r) = responder {
                 replies.push((r, reply));
             }
@@ -134,8 +152,18 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         Ok(())
     }
 
+    async fn try_create_snapshot_builder(&mut self, force: bool) -> Option<SnapshotBuilder> {
+        let threshold = self.snapshot_nodes.load(Ordering::Relaxed) / TREE_FRACTION_DIVISOR;
+        if !force && self.since_snapshot < threshold {
+            return None;
+        }
+        Some(self.get_snapshot_builder().await)
+    }
+
     async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {
+        self.since_snapshot = 0;
         SnapshotBuilder {
+            nodes: self.snapshot_nodes.clone(),
             tree: self.tree.clone(),
             meta: SnapshotMeta {
                 last_log_id: self.applied,
@@ -156,6 +184,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         self.tree = body.tree;
         self.applied = meta.last_log_id;
         self.membership = meta.last_membership.clone();
+        self.since_snapshot = 0;
+        self.snapshot_nodes
+            .store(self.tree.node_count() as u64, Ordering::Relaxed);
         self.publish();
         Ok(())
     }

@@ -9,6 +9,7 @@ use crate::runtime::runtime;
 use crate::state_machine::{Published, StateMachine};
 use crate::types::{ClientWriteResult, Raft};
 use khepri_core::{Command, Tree};
+use openraft::type_config::async_runtime::WatchReceiver;
 use openraft::{BasicNode, Config, ServerState, SnapshotPolicy};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -188,6 +189,15 @@ impl Store {
     /// Index of the last entry in the local log.
     pub fn last_log_index(&self) -> Option<u64> {
         self.log.last_index()
+    }
+
+    /// Last log index covered by this member's latest snapshot, if any.
+    pub fn snapshot_index(&self) -> Option<u64> {
+        self.raft
+            .metrics()
+            .borrow_watched()
+            .snapshot
+            .map(|l| l.index)
     }
 
     /// This member's Raft node id.

@@ -48,6 +48,18 @@ async fn write_all(store: &Store, commands: Vec<Command>) {
     }
 }
 
+/// Waits (with a deadline) until a snapshot covering `index` is on disk.
+async fn wait_for_snapshot(store: &Store, index: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while store.snapshot_index() < Some(index) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no snapshot in time"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn check(store: &Store, range: std::ops::Range<u64>) {
     let tree = store.tree();
     for i in range {
@@ -87,6 +99,7 @@ async fn snapshots_and_purges_keep_recovery_exact() {
     });
     write_all(&store, deletes.collect()).await;
     // A snapshot was taken and the log was purged behind it.
+    wait_for_snapshot(&store, 500).await;
     assert!(dir.path().join("snapshot").join("snapshot").exists());
     store.shutdown().await;
     drop(store);
@@ -104,6 +117,7 @@ async fn a_damaged_snapshot_refuses_to_start_and_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path(), 20).await;
     write_all(&store, (0..200).map(put).collect()).await;
+    wait_for_snapshot(&store, 100).await;
     store.shutdown().await;
     drop(store);
     let snap = dir.path().join("snapshot").join("snapshot");

@@ -1,0 +1,580 @@
+%% @doc The project's benchmark: khepri-rs beside Mnesia, in one VM.
+%%
+%% Workloads, each a closed loop of concurrent workers with a warmup then a
+%% sampling window (latency timed in the caller, per operation):
+%%   put  1, 10, 100 writers, each write a fresh key (durable write path);
+%%   get  1, 2 readers, uniform random keys among 10,000 pre-filled keys.
+%% The disk's fdatasync latency is probed at the start and at the end of the
+%% run, since durable-write figures follow it and it drifts on shared VMs.
+%%
+%% Backends: `khepri' (this library, through its public API) and `mnesia'
+%% (one `disc_copies' table; writes in `mnesia:transaction', reads with
+%% `mnesia:dirty_read'). Both store the same ~120-byte map per key.
+%%
+%% Usage: `escript bench/run.escript [options]' (see bench/run.sh), or
+%% `erl -pa <khepri ebin> -pa <dir of this beam> -s khepri_bench start
+%%  -extra [options]'.
+%%
+%% Options:
+%%   --backends khepri,mnesia  backends to run, in this order
+%%   --warmup-ms N             warmup per phase (default 1000)
+%%   --measure-ms N            sampling window per phase (default 4000)
+%%   --quick                   warmup 300 ms, window 1000 ms (smoke test)
+%%   --get-keys N              keys read by the get phases (default 10000)
+%%   --fill-conc N             writers used to pre-fill them (default 50)
+%%   --dir DIR                 parent of the temp data dir (default /tmp)
+%%   --markdown FILE           also write the comparison tables to FILE
+%%
+%% Output: `PROBE ...' and `RESULT ...' lines (key=value), then a summary.
+-module(khepri_bench).
+
+-export([start/0, main/1]).
+
+-define(STORE, khepri_bench).
+-define(TAB, khepri_bench_kv).
+%% Histogram: values below 2^8 native units are exact, larger ones fall in
+%% one of 128 buckets per power of two (under 0.8% relative error).
+-define(SUB, 128).
+-define(HBUCKETS, (?SUB * 32)).
+%% Slack allowed beyond a phase's nominal length before its workers are
+%% declared stuck: a khepri put waits at most ?OP_TIMEOUT_MS.
+-define(OP_TIMEOUT_MS, 30000).
+-define(GRACE_MS, 60000).
+
+%% -------------------------------------------------------------------
+%% Entry points
+%% -------------------------------------------------------------------
+
+%% @doc For `erl -s khepri_bench start -extra ...': runs, then halts with
+%% 0 on success, 1 on failure.
+start() ->
+    Code = try main(init:get_plain_arguments()) of
+               ok -> 0
+           catch
+               Class:Reason:Stack ->
+                   io:format(standard_error, "khepri_bench: ~p:~p~n~p~n",
+                             [Class, Reason, Stack]),
+                   1
+           end,
+    halt(Code).
+
+%% @doc Runs the suite; raises on a harness failure. A failing backend is
+%% reported as an ERROR line and the other one still runs.
+-spec main([string()]) -> ok.
+main(Args) ->
+    O0 = options(Args, #{backends => [khepri, mnesia],
+                         warmup_ms => 1000,
+                         measure_ms => 4000,
+                         get_keys => 10000,
+                         fill_conc => 50,
+                         dir => "/tmp",
+                         markdown => undefined}),
+    %% Logger notices from Mnesia and the store would interleave with the
+    %% RESULT lines; warnings (e.g. Mnesia overload) still get through.
+    ok = logger:set_primary_config(level, warning),
+    %% Mnesia logs one warning per log dump it falls behind on (hundreds a
+    %% second under the put phases): count them instead, per phase.
+    Overloads = counters:new(1, []),
+    _ = logger:remove_primary_filter(khepri_bench_overload),
+    ok = logger:add_primary_filter(khepri_bench_overload,
+                                   {fun overload_filter/2, Overloads}),
+    persistent_term:put({?MODULE, overloads}, Overloads),
+    Base = filename:join(maps:get(dir, O0),
+                         "khepri-bench-" ++ os:getpid()),
+    O = O0#{base => Base},
+    ok = filelib:ensure_dir(filename:join(Base, "x")),
+    try
+        io:format("# khepri_bench otp=~s erts=~s schedulers=~b "
+                  "payload_bytes=~b warmup_ms=~b measure_ms=~b "
+                  "get_keys=~b backends=~s~n",
+                  [erlang:system_info(otp_release),
+                   erlang:system_info(version),
+                   erlang:system_info(schedulers_online),
+                   byte_size(term_to_binary(payload(1234567))),
+                   maps:get(warmup_ms, O), maps:get(measure_ms, O),
+                   maps:get(get_keys, O),
+                   lists:join(",", [atom_to_list(B)
+                                    || B <- maps:get(backends, O)])]),
+        P0 = probe(Base, start),
+        Rs = lists:append([run_backend(B, O)
+                           || B <- maps:get(backends, O)]),
+        P1 = probe(Base, 'end'),
+        summary(Rs),
+        case maps:get(markdown, O) of
+            undefined -> ok;
+            File ->
+                %% Code points, not bytes: the tables hold µ, × and –.
+                Md = unicode:characters_to_binary(markdown([P0, P1], Rs)),
+                ok = file:write_file(File, Md)
+        end
+    after
+        _ = logger:remove_primary_filter(khepri_bench_overload),
+        _ = persistent_term:erase({?MODULE, overloads}),
+        _ = file:del_dir_r(Base)
+    end,
+    ok.
+
+%% error_logger:warning_msg/2 (Mnesia's channel) arrives as a report.
+overload_filter(#{msg := {report, #{format := Fmt}}} = Event, Counter)
+  when is_list(Fmt) ->
+    case string:find(Fmt, "Mnesia is overloaded") of
+        nomatch -> Event;
+        _ -> counters:add(Counter, 1, 1), stop
+    end;
+overload_filter(Event, _Counter) ->
+    Event.
+
+overloads() ->
+    counters:get(persistent_term:get({?MODULE, overloads}), 1).
+
+options([], O) -> O;
+options(["--backends", V | T], O) ->
+    options(T, O#{backends => [backend(B) || B <- string:lexemes(V, ",")]});
+options(["--warmup-ms", V | T], O) ->
+    options(T, O#{warmup_ms => list_to_integer(V)});
+options(["--measure-ms", V | T], O) ->
+    options(T, O#{measure_ms => list_to_integer(V)});
+options(["--quick" | T], O) ->
+    options(T, O#{warmup_ms => 300, measure_ms => 1000});
+options(["--get-keys", V | T], O) ->
+    options(T, O#{get_keys => list_to_integer(V)});
+options(["--fill-conc", V | T], O) ->
+    options(T, O#{fill_conc => list_to_integer(V)});
+options(["--dir", V | T], O) ->
+    options(T, O#{dir => V});
+options(["--markdown", V | T], O) ->
+    options(T, O#{markdown => V});
+options([Other | _], _O) ->
+    erlang:error({unknown_option, Other}).
+
+backend("khepri") -> khepri;
+backend("mnesia") -> mnesia;
+backend(Other) -> erlang:error({unknown_backend, Other}).
+
+%% -------------------------------------------------------------------
+%% fdatasync probe
+%% -------------------------------------------------------------------
+
+%% 200 rewrites of one preallocated 4 KiB block at offset 0, each followed
+%% by fdatasync: the floor under any durable write on this disk.
+probe(Base, When) ->
+    File = filename:join(Base, "fdatasync-probe"),
+    Block = binary:copy(<<16#a5>>, 4096),
+    {ok, Fd} = file:open(File, [raw, binary, read, write]),
+    try
+        %% Allocate the block first so the samples time overwrites only.
+        ok = file:pwrite(Fd, 0, Block),
+        ok = file:datasync(Fd),
+        Samples = lists:sort([probe_once(Fd, Block) || _ <- lists:seq(1, 200)]),
+        P50 = nth_pct(Samples, 0.50),
+        P99 = nth_pct(Samples, 0.99),
+        io:format("PROBE when=~s fdatasync_p50_us=~b fdatasync_p99_us=~b "
+                  "n=200~n", [When, P50, P99]),
+        {When, P50, P99}
+    after
+        ok = file:close(Fd),
+        _ = file:delete(File)
+    end.
+
+probe_once(Fd, Block) ->
+    T0 = erlang:monotonic_time(microsecond),
+    ok = file:pwrite(Fd, 0, Block),
+    ok = file:datasync(Fd),
+    erlang:monotonic_time(microsecond) - T0.
+
+%% Nearest-rank percentile of a sorted list.
+nth_pct(Sorted, P) ->
+    N = length(Sorted),
+    lists:nth(max(1, min(N, ceil(P * N))), Sorted).
+
+%% -------------------------------------------------------------------
+%% One backend: start a fresh store, run every phase, stop, clean up.
+%% -------------------------------------------------------------------
+
+run_backend(B, O) ->
+    Dir = filename:join(maps:get(base, O), atom_to_list(B)),
+    try
+        store_start(B, Dir),
+        try
+            phases(B, O)
+        after
+            store_stop(B)
+        end
+    catch
+        Class:Reason:Stack ->
+            io:format("ERROR backend=~s ~p:~0p~n  ~0p~n",
+                      [B, Class, Reason, lists:sublist(Stack, 5)]),
+            [{B, error, [], [{error, Reason}]}]
+    after
+        _ = file:del_dir_r(Dir)
+    end.
+
+phases(B, O) ->
+    Seq = atomics:new(1, []),
+    Puts = [measure(B, put, [{conc, C}], O, C,
+                    fun() -> op_put(B, atomics:add_get(Seq, 1, 1)) end)
+            || C <- [1, 10, 100]],
+    Keys = maps:get(get_keys, O),
+    Fill = fill(B, Keys, maps:get(fill_conc, O)),
+    Gets = [measure(B, get, [{conc, C}, {keys, Keys}], O, C,
+                    fun() -> op_get(B, rand:uniform(Keys)) end)
+            || C <- [1, 2]],
+    Puts ++ [Fill | Gets].
+
+%% -------------------------------------------------------------------
+%% Backends
+%% -------------------------------------------------------------------
+
+store_start(khepri, Dir) ->
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    %% The library's own bound on each call (its default is infinity), so
+    %% that a stalled engine shows up as errors instead of a hung worker.
+    _ = application:load(khepri),
+    ok = application:set_env(khepri, default_timeout, ?OP_TIMEOUT_MS),
+    {ok, ?STORE} = khepri:start(Dir, ?STORE),
+    ok;
+store_start(mnesia, Dir) ->
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    _ = application:load(mnesia),
+    ok = application:set_env(mnesia, dir, Dir),
+    ok = mnesia:create_schema([node()]),
+    ok = mnesia:start(),
+    {atomic, ok} = mnesia:create_table(?TAB, [{disc_copies, [node()]},
+                                              {attributes, [key, val]}]),
+    ok = mnesia:wait_for_tables([?TAB], 60000).
+
+store_stop(khepri) ->
+    ok = khepri:stop(?STORE),
+    _ = application:stop(khepri),
+    ok = application:unset_env(khepri, default_timeout);
+store_stop(mnesia) ->
+    stopped = mnesia:stop(),
+    ok.
+
+%% Same depth (2) and shape for both workloads, as RabbitMQ's queue paths.
+put_key(N) -> [bench_put, <<"q-", (integer_to_binary(N))/binary>>].
+get_key(N) -> [bench_get, <<"q-", (integer_to_binary(N))/binary>>].
+
+%% A RabbitMQ-like queue record as a map.
+payload(N) ->
+    #{name => {resource, <<"/">>, queue, <<"q-", (integer_to_binary(N))/binary>>},
+      durable => true,
+      auto_delete => false,
+      type => classic,
+      seq => N}.
+
+op_put(khepri, N) ->
+    ok = khepri:put(?STORE, put_key(N), payload(N));
+op_put(mnesia, N) ->
+    Rec = {?TAB, put_key(N), payload(N)},
+    {atomic, ok} = mnesia:transaction(fun() -> mnesia:write(Rec) end),
+    ok.
+
+%% Matches the stored sequence number, so a wrong answer counts as an error.
+op_get(khepri, N) ->
+    {ok, #{seq := N}} = khepri:get(?STORE, get_key(N)),
+    ok;
+op_get(mnesia, N) ->
+    [{?TAB, _, #{seq := N}}] = mnesia:dirty_read(?TAB, get_key(N)),
+    ok.
+
+fill_put(khepri, N) ->
+    ok = khepri:put(?STORE, get_key(N), payload(N));
+fill_put(mnesia, N) ->
+    Rec = {?TAB, get_key(N), payload(N)},
+    {atomic, ok} = mnesia:transaction(fun() -> mnesia:write(Rec) end),
+    ok.
+
+%% Writes get keys 1..Keys with Conc writers sharing a counter; returns a
+%% result row with the fill rate (informative, not a timed phase).
+fill(B, Keys, Conc) ->
+    Next = atomics:new(1, []),
+    T0 = erlang:monotonic_time(),
+    Ws = [spawn_monitor(fun() -> fill_loop(B, Next, Keys) end)
+          || _ <- lists:seq(1, Conc)],
+    Deadline = erlang:monotonic_time(millisecond) + 300000,
+    [receive
+         {'DOWN', Ref, process, Pid, normal} -> ok;
+         {'DOWN', Ref, process, Pid, Why} -> erlang:error({fill_failed, Why})
+     after max(0, Deadline - erlang:monotonic_time(millisecond)) ->
+         [exit(P, kill) || {P, _} <- Ws],
+         erlang:error(fill_timeout)
+     end || {Pid, Ref} <- Ws],
+    Secs = to_secs(erlang:monotonic_time() - T0),
+    Row = {B, fill, [{keys, Keys}, {conc, Conc}],
+           [{ops_s, Keys / Secs}, {secs, Secs}]},
+    print(Row),
+    Row.
+
+fill_loop(B, Next, Keys) ->
+    case atomics:add_get(Next, 1, 1) of
+        N when N =< Keys -> fill_put(B, N), fill_loop(B, Next, Keys);
+        _ -> ok
+    end.
+
+%% -------------------------------------------------------------------
+%% Closed-loop measurement
+%% -------------------------------------------------------------------
+
+%% Conc workers run Op back to back. Operations that start before the
+%% window opens are warmup; those that start inside it are counted and
+%% timed into the worker's own histogram (no list of samples to grow, GC
+%% and copy, which would itself disturb sub-microsecond reads).
+measure(B, Workload, Params, O, Conc, Op) ->
+    Self = self(),
+    Ws = [spawn_monitor(fun() -> worker(Self, Op) end)
+          || _ <- lists:seq(1, Conc)],
+    ok = await_ready(Ws, 10000),
+    Warm = erlang:convert_time_unit(maps:get(warmup_ms, O), millisecond, native),
+    Meas = erlang:convert_time_unit(maps:get(measure_ms, O), millisecond, native),
+    Tw = erlang:monotonic_time() + Warm,
+    Te = Tw + Meas,
+    [P ! {go, Tw, Te} || {P, _} <- Ws],
+    Budget = maps:get(warmup_ms, O) + maps:get(measure_ms, O) + ?GRACE_MS,
+    Ov0 = overloads(),
+    Done = await_done(Ws, erlang:monotonic_time(millisecond) + Budget, []),
+    Extra = case B of
+                mnesia -> [{mnesia_overload_warnings, overloads() - Ov0}];
+                khepri -> []
+            end,
+    Row = {B, Workload, Params, stats(Done, maps:get(measure_ms, O)) ++ Extra},
+    print(Row),
+    Row.
+
+worker(Parent, Op) ->
+    Parent ! {ready, self()},
+    receive
+        {go, Tw, Te} ->
+            H = counters:new(?HBUCKETS, []),
+            {Max, Sum, Errs, FirstErr} = wloop(Op, Tw, Te, H, 0, 0, 0, none),
+            Parent ! {done, self(), {H, Max, Sum, Errs, FirstErr}}
+    after 30000 ->
+        exit(no_go)
+    end.
+
+wloop(Op, Tw, Te, H, Max, Sum, Errs, FirstErr) ->
+    T1 = erlang:monotonic_time(),
+    if
+        T1 >= Te ->
+            {Max, Sum, Errs, FirstErr};
+        true ->
+            Res = try Op() of
+                      _ -> ok
+                  catch
+                      C:R -> {C, R}
+                  end,
+            T2 = erlang:monotonic_time(),
+            case {T1 >= Tw, Res} of
+                {false, _} ->
+                    wloop(Op, Tw, Te, H, Max, Sum, Errs, FirstErr);
+                {true, ok} ->
+                    D = T2 - T1,
+                    ok = counters:add(H, bucket(D) + 1, 1),
+                    wloop(Op, Tw, Te, H, max(Max, D), Sum + D, Errs,
+                          FirstErr);
+                {true, Err} ->
+                    First = case FirstErr of none -> Err; _ -> FirstErr end,
+                    wloop(Op, Tw, Te, H, Max, Sum, Errs + 1, First)
+            end
+    end.
+
+%% Log-linear bucket of a duration in native units (see ?SUB).
+bucket(V) when V < 2 * ?SUB -> V;
+bucket(V) -> bucket(V bsr 1, 1).
+
+bucket(M, S) when M < 2 * ?SUB -> min(?SUB * S + M, ?HBUCKETS - 1);
+bucket(M, S) -> bucket(M bsr 1, S + 1).
+
+%% Midpoint of a bucket's range, in native units.
+bucket_value(I) when I < 2 * ?SUB -> I;
+bucket_value(I) ->
+    S = (I - ?SUB) div ?SUB,
+    M = I - ?SUB * S,
+    (M bsl S) + ((1 bsl S) - 1) / 2.
+
+await_ready([], _Ms) ->
+    ok;
+await_ready([{P, Ref} | T] = Ws, Ms) ->
+    receive
+        {ready, P} -> await_ready(T, Ms);
+        {'DOWN', Ref, process, P, Why} -> erlang:error({worker_died, Why})
+    after Ms ->
+        [exit(W, kill) || {W, _} <- Ws],
+        erlang:error(worker_start_timeout)
+    end.
+
+await_done([], _Deadline, Acc) ->
+    Acc;
+await_done([{P, Ref} | T] = Ws, Deadline, Acc) ->
+    receive
+        {done, P, Res} ->
+            erlang:demonitor(Ref, [flush]),
+            await_done(T, Deadline, [Res | Acc]);
+        {'DOWN', Ref, process, P, Why} ->
+            [exit(W, kill) || {W, _} <- T],
+            erlang:error({worker_died, Why})
+    after max(0, Deadline - erlang:monotonic_time(millisecond)) ->
+        [exit(W, kill) || {W, _} <- Ws],
+        erlang:error({phase_timeout, length(Ws), workers_stuck})
+    end.
+
+stats(Done, MeasureMs) ->
+    Hist = lists:foldl(
+             fun({H, _, _, _, _}, Acc) ->
+                     [A + counters:get(H, I)
+                      || {A, I} <- lists:zip(Acc, lists:seq(1, ?HBUCKETS))]
+             end, lists:duplicate(?HBUCKETS, 0), Done),
+    N = lists:sum(Hist),
+    Errs = lists:sum([E || {_, _, _, E, _} <- Done]),
+    Max = lists:max([0 | [M || {_, M, _, _, _} <- Done]]),
+    Sum = lists:sum([S || {_, _, S, _, _} <- Done]),
+    case [F || {_, _, _, _, F} <- Done, F =/= none] of
+        [] -> ok;
+        [F | _] -> io:format("# first error: ~0p~n", [F])
+    end,
+    [{ops_s, N / (MeasureMs / 1000)},
+     {p50_us, us(pct(Hist, N, 0.50))},
+     {p99_us, us(pct(Hist, N, 0.99))},
+     {max_us, us(Max)},
+     {mean_us, us(Sum / max(N, 1))},
+     {n, N},
+     {errors, Errs}].
+
+%% Nearest-rank percentile over the histogram, as a bucket midpoint.
+pct(_Hist, 0, _P) -> 0;
+pct(Hist, N, P) -> pct(Hist, 0, max(1, ceil(P * N)), 0).
+
+pct([C | T], I, Rank, Seen) ->
+    case Seen + C >= Rank of
+        true -> bucket_value(I);
+        false -> pct(T, I + 1, Rank, Seen + C)
+    end.
+
+us(Native) -> Native * 1.0e6 / erlang:convert_time_unit(1, second, native).
+
+to_secs(Native) -> Native / erlang:convert_time_unit(1, second, native).
+
+%% -------------------------------------------------------------------
+%% Output
+%% -------------------------------------------------------------------
+
+print({B, Workload, Params, Fields}) ->
+    io:format("RESULT backend=~s workload=~s~s~n",
+              [B, Workload, [[" ", kv(K, V)] || {K, V} <- Params ++ Fields]]).
+
+kv(K, V) when is_float(V) -> io_lib:format("~s=~.1f", [K, V]);
+kv(K, V) when is_integer(V); is_atom(V) -> io_lib:format("~s=~p", [K, V]);
+kv(K, V) -> io_lib:format("~s=~s", [K, re:replace(io_lib:format("~0p", [V]),
+                                                  "\\s+", "_",
+                                                  [global, {return, list}])]).
+
+summary(Rows) ->
+    io:format("~n~-7s ~-6s ~-5s ~12s ~10s ~10s ~7s~n",
+              ["backend", "load", "conc", "ops/s", "p50_us", "p99_us",
+               "errors"]),
+    [io:format("~-7s ~-6s ~-5b ~12.1f ~10.1f ~10.1f ~7b~n",
+               [B, W, proplists:get_value(conc, P), field(ops_s, F),
+                field(p50_us, F), field(p99_us, F), field(errors, F)])
+     || {B, W, P, F} <- Rows, W =:= put orelse W =:= get],
+    ok.
+
+field(K, Fields) -> proplists:get_value(K, Fields).
+
+%% The comparison tables of bench/REPORT.md (run.sh adds the header).
+markdown(Probes, Rows) ->
+    ProbeLines =
+        [io_lib:format("| ~s of run | ~b | ~b |~n", [W, P50, P99])
+         || {W, P50, P99} <- Probes],
+    ["## fdatasync probe\n\n"
+       "200 × (pwrite 4 KiB at offset 0 of a preallocated file + fdatasync), "
+       "same disk as the data dirs.\n\n"
+       "| when | p50 µs | p99 µs |\n|---|---:|---:|\n", ProbeLines,
+     "\n",
+     table(Rows, put, "put (fresh key per op; khepri: Raft log append "
+                        "+ fdatasync, group-committed; Mnesia: "
+                        "`mnesia:transaction` on `disc_copies`)"),
+     table(Rows, get, "get (uniform random keys; khepri: `khepri:get/2`; "
+                        "Mnesia: `mnesia:dirty_read/2`)"),
+     fill_lines(Rows),
+     overload_lines(Rows),
+     errors(Rows)].
+
+table(Rows, W, Title) ->
+    Concs = lists:usort([proplists:get_value(conc, P)
+                         || {_, W1, P, _} <- Rows, W1 =:= W]),
+    Keys = [proplists:get_value(keys, P) || {_, W1, P, _} <- Rows, W1 =:= W],
+    KeyNote = case Keys of
+                  [K | _] when is_integer(K) -> io_lib:format(", ~b keys", [K]);
+                  _ -> ""
+              end,
+    [io_lib:format("## ~ts~ts~n~n", [Title, KeyNote]),
+     "| clients | khepri-rs ops/s | Mnesia ops/s | ops/s ratio | "
+       "khepri-rs p50 µs | Mnesia p50 µs | khepri-rs p99 µs | "
+       "Mnesia p99 µs |\n"
+       "|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+     [row(Rows, W, C) || C <- Concs], "\n"].
+
+row(Rows, W, C) ->
+    F = fun(B) ->
+                case [Fs || {B1, W1, P, Fs} <- Rows, B1 =:= B, W1 =:= W,
+                            proplists:get_value(conc, P) =:= C] of
+                    [Fs | _] -> Fs;
+                    [] -> []
+                end
+        end,
+    K = F(khepri),
+    M = F(mnesia),
+    Ratio = case {field(ops_s, K), field(ops_s, M)} of
+                {A, Bm} when is_number(A), is_number(Bm), Bm > 0 ->
+                    io_lib:format("~.2f×", [A / Bm]);
+                _ -> "–"
+            end,
+    io_lib:format("| ~b | ~ts | ~ts | ~ts | ~ts | ~ts | ~ts | ~ts |~n",
+                  [C, num(field(ops_s, K), 0), num(field(ops_s, M), 0), Ratio,
+                   num(field(p50_us, K), 1), num(field(p50_us, M), 1),
+                   num(field(p99_us, K), 1), num(field(p99_us, M), 1)]).
+
+num(undefined, _) -> "–";
+num(V, 0) -> integer_to_list(round(V));
+num(V, D) -> io_lib:format("~.*f", [D, float(V)]).
+
+fill_lines(Rows) ->
+    case [{B, P, Fs} || {B, fill, P, Fs} <- Rows] of
+        [] -> [];
+        [{_, P, _} | _] = Fills ->
+            [io_lib:format("Pre-fill of the get keys (~b writers, not a timed "
+                           "phase): ", [proplists:get_value(conc, P)]),
+             lists:join(", ", [io_lib:format("~s ~s ops/s",
+                                             [name(B), num(field(ops_s, Fs), 0)])
+                               || {B, _, Fs} <- Fills]),
+             ".\n\n"]
+    end.
+
+overload_lines(Rows) ->
+    case [{proplists:get_value(conc, P), N}
+          || {mnesia, put, P, Fs} <- Rows,
+             N <- [proplists:get_value(mnesia_overload_warnings, Fs)],
+             is_integer(N)] of
+        [] -> [];
+        Counts ->
+            ["Mnesia \"overloaded\" warnings ({dump_log, write_threshold}: "
+             "commits outpace its log dumps) during the put phases, warmup "
+             "included: ",
+             lists:join(", ", [io_lib:format("~b at ~b clients", [N, C])
+                               || {C, N} <- Counts]),
+             ".\n\n"]
+    end.
+
+errors(Rows) ->
+    Bad = [io_lib:format("- ~s ~s ~0p: ~0p~n",
+                         [name(B), W, P, proplists:get_value(errors, Fs,
+                                                             Fs)])
+           || {B, W, P, Fs} <- Rows,
+              W =:= error orelse proplists:get_value(errors, Fs, 0) > 0],
+    case Bad of
+        [] -> [];
+        _ -> ["### Errors\n\n", Bad, "\n"]
+    end.
+
+name(khepri) -> "khepri-rs";
+name(mnesia) -> "Mnesia".
