@@ -9,18 +9,53 @@
 
 -include("khepri.hrl").
 
+%% get/1 and put/2 are also process-dictionary BIFs.
+-compile({no_auto_import, [get/1, put/2]}).
+
 -export([start/0, start/1, start/2, start/3,
          stop/0, stop/1,
          get_store_ids/0,
-         put/2, put/3, put/4,
-         get/1, get/2, get/3,
-         exists/1, exists/2, exists/3,
-         delete/1, delete/2, delete/3,
          info/0, info/1, info/2]).
+-export([get/1, get/2, get/3, get_or/2, get_or/3, get_or/4,
+         get_many/1, get_many/2, get_many/3,
+         get_many_or/2, get_many_or/3, get_many_or/4,
+         exists/1, exists/2, exists/3, has_data/1, has_data/2, has_data/3,
+         is_sproc/1, is_sproc/2, is_sproc/3, count/1, count/2, count/3,
+         fold/3, fold/4, fold/5, foreach/2, foreach/3, foreach/4,
+         map/2, map/3, map/4, filter/2, filter/3, filter/4,
+         is_empty/0, is_empty/1, is_empty/2]).
+-export([put/2, put/3, put/4, put_many/2, put_many/3, put_many/4,
+         create/2, create/3, create/4, update/2, update/3, update/4,
+         compare_and_swap/3, compare_and_swap/4, compare_and_swap/5,
+         delete/1, delete/2, delete/3, delete_many/1, delete_many/2, delete_many/3,
+         clear_payload/1, clear_payload/2, clear_payload/3,
+         clear_many_payloads/1, clear_many_payloads/2, clear_many_payloads/3]).
+-export(['get!'/1, 'get!'/2, 'get!'/3, 'get_or!'/2, 'get_or!'/3, 'get_or!'/4,
+         'get_many!'/1, 'get_many!'/2, 'get_many!'/3,
+         'get_many_or!'/2, 'get_many_or!'/3, 'get_many_or!'/4,
+         'exists!'/1, 'exists!'/2, 'exists!'/3,
+         'has_data!'/1, 'has_data!'/2, 'has_data!'/3,
+         'is_sproc!'/1, 'is_sproc!'/2, 'is_sproc!'/3,
+         'count!'/1, 'count!'/2, 'count!'/3,
+         'put!'/2, 'put!'/3, 'put!'/4, 'put_many!'/2, 'put_many!'/3, 'put_many!'/4,
+         'create!'/2, 'create!'/3, 'create!'/4, 'update!'/2, 'update!'/3, 'update!'/4,
+         'compare_and_swap!'/3, 'compare_and_swap!'/4, 'compare_and_swap!'/5,
+         'delete!'/1, 'delete!'/2, 'delete!'/3,
+         'delete_many!'/1, 'delete_many!'/2, 'delete_many!'/3,
+         'clear_payload!'/1, 'clear_payload!'/2, 'clear_payload!'/3,
+         'clear_many_payloads!'/1, 'clear_many_payloads!'/2, 'clear_many_payloads!'/3]).
+
+-define(DEFAULT, (khepri_env:default_store_id())).
+-define(IS_STORE(S), is_atom(S)).
 
 -type store_id() :: atom().
--type ok_or_error() :: ok | {error, term()}.
--export_type([store_id/0]).
+%% Node properties (SPEC 1.4): `data', `sproc', `has_data', `is_sproc',
+%% `payload_version', `child_list_version', `child_list_length',
+%% `child_names', `delete_reason', `raw_payload', as asked.
+-type node_props() :: #{atom() => term()}.
+%% `#{Path => node_props()}'.
+-type node_props_map() :: #{khepri_path:native_path() => node_props()}.
+-export_type([store_id/0, node_props/0, node_props_map/0]).
 
 %% -------------------------------------------------------------------
 %% Service.
@@ -127,97 +162,329 @@ get_store_ids() ->
     end.
 
 %% -------------------------------------------------------------------
-%% Queries.
+%% Queries (SPEC 2.2). Forms: F(Path[, ...]), F(S, Path[, ...]),
+%% F(Path, ..., Options), F(S, Path, ..., Options).
 %% -------------------------------------------------------------------
 
-%% @doc Reads the payload of one node of the default store.
-get(Path) ->
-    get(khepri_env:default_store_id(), Path, #{}).
-
+%% @doc Reads one node of the default store.
+get(Path) -> get(?DEFAULT, Path, #{}).
 %% @doc `get(StoreId, Path)' or `get(Path, Options)'.
-get(StoreId, Path) when is_atom(StoreId) ->
-    get(StoreId, Path, #{});
-get(Path, Options) when is_map(Options) ->
-    get(khepri_env:default_store_id(), Path, Options).
-
+get(S, Path) when ?IS_STORE(S) -> get(S, Path, #{});
+get(Path, Opts) when is_map(Opts) -> get(?DEFAULT, Path, Opts).
 %% @doc `{ok, Data}', `{ok, undefined}' when the node has no payload, the fun
 %% of a stored procedure, or `{error, {khepri, node_not_found, Props}}'.
--spec get(store_id(), term(), map()) -> {ok, term()} | {error, term()}.
-get(StoreId, Path, Options) when is_atom(StoreId), is_map(Options) ->
-    NodePath = khepri_node_path:single(Path),
-    ok = khepri_options:validate(Options),
-    case khepri_store:engine(StoreId) of
-        {ok, Engine} ->
-            case khepri_nif:get(Engine, NodePath) of
-                {ok_etf, Bin} -> {ok, binary_to_term(Bin)};
-                Result -> Result
-            end;
-        error ->
-            {error, noproc}
-    end.
+get(S, Path, Opts) when ?IS_STORE(S), is_map(Opts) -> khepri_ops:get(S, Path, Opts).
 
-%% @doc Tells whether a node exists in the default store.
-exists(Path) ->
-    exists(khepri_env:default_store_id(), Path, #{}).
+%% @doc Reads one node of the default store, `Default' if missing or empty.
+get_or(Path, Default) -> get_or(?DEFAULT, Path, Default, #{}).
+%% @doc `get_or(StoreId, Path, Default)' or `get_or(Path, Default, Options)'.
+get_or(S, Path, Default) when ?IS_STORE(S) -> get_or(S, Path, Default, #{});
+get_or(Path, Default, Opts) when is_map(Opts) -> get_or(?DEFAULT, Path, Default, Opts).
+%% @doc `{ok, Data}' or `{ok, Default}' when the node is missing or has no payload.
+get_or(S, Path, Default, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:get_or(S, Path, Default, Opts).
 
+%% @doc Reads every match of a pattern in the default store.
+get_many(Pattern) -> get_many(?DEFAULT, Pattern, #{}).
+%% @doc `get_many(StoreId, Pattern)' or `get_many(Pattern, Options)'.
+get_many(S, Pattern) when ?IS_STORE(S) -> get_many(S, Pattern, #{});
+get_many(Pattern, Opts) when is_map(Opts) -> get_many(?DEFAULT, Pattern, Opts).
+%% @doc `{ok, #{Path => Data | Fun | undefined}}'; `{ok, #{}}' if none.
+get_many(S, Pattern, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:get_many(S, Pattern, Opts).
+
+%% @doc Like `get_many/1', `Default' for nodes without payload.
+get_many_or(Pattern, Default) -> get_many_or(?DEFAULT, Pattern, Default, #{}).
+%% @doc `get_many_or(StoreId, Pattern, Default)' or `(Pattern, Default, Options)'.
+get_many_or(S, Pattern, Default) when ?IS_STORE(S) -> get_many_or(S, Pattern, Default, #{});
+get_many_or(Pattern, Default, Opts) when is_map(Opts) ->
+    get_many_or(?DEFAULT, Pattern, Default, Opts).
+%% @doc `{ok, #{Path => Data | Default}}'.
+get_many_or(S, Pattern, Default, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:get_many_or(S, Pattern, Default, Opts).
+
+%% @doc Whether a node exists in the default store.
+exists(Path) -> exists(?DEFAULT, Path, #{}).
 %% @doc `exists(StoreId, Path)' or `exists(Path, Options)'.
-exists(StoreId, Path) when is_atom(StoreId) ->
-    exists(StoreId, Path, #{});
-exists(Path, Options) when is_map(Options) ->
-    exists(khepri_env:default_store_id(), Path, Options).
+exists(S, Path) when ?IS_STORE(S) -> exists(S, Path, #{});
+exists(Path, Opts) when is_map(Opts) -> exists(?DEFAULT, Path, Opts).
+%% @doc `true' or `false'; `{error, _}' for errors other than "not found".
+exists(S, Path, Opts) when ?IS_STORE(S), is_map(Opts) -> khepri_ops:exists(S, Path, Opts).
 
-%% @doc `true' or `false'; `{error, noproc}' when the store is not running.
--spec exists(store_id(), term(), map()) -> boolean() | {error, term()}.
-exists(StoreId, Path, Options) when is_atom(StoreId), is_map(Options) ->
-    NodePath = khepri_node_path:single(Path),
-    ok = khepri_options:validate(Options),
-    case khepri_store:engine(StoreId) of
-        {ok, Engine} -> khepri_nif:exists(Engine, NodePath);
-        error -> {error, noproc}
-    end.
+%% @doc Whether a node of the default store holds data.
+has_data(Path) -> has_data(?DEFAULT, Path, #{}).
+%% @doc `has_data(StoreId, Path)' or `has_data(Path, Options)'.
+has_data(S, Path) when ?IS_STORE(S) -> has_data(S, Path, #{});
+has_data(Path, Opts) when is_map(Opts) -> has_data(?DEFAULT, Path, Opts).
+%% @doc `true' if the node holds data; `false' if not or missing.
+has_data(S, Path, Opts) when ?IS_STORE(S), is_map(Opts) -> khepri_ops:has_data(S, Path, Opts).
+
+%% @doc Whether a node of the default store holds a stored procedure.
+is_sproc(Path) -> is_sproc(?DEFAULT, Path, #{}).
+%% @doc `is_sproc(StoreId, Path)' or `is_sproc(Path, Options)'.
+is_sproc(S, Path) when ?IS_STORE(S) -> is_sproc(S, Path, #{});
+is_sproc(Path, Opts) when is_map(Opts) -> is_sproc(?DEFAULT, Path, Opts).
+%% @doc `true' if the node holds a stored procedure; `false' if not or missing.
+is_sproc(S, Path, Opts) when ?IS_STORE(S), is_map(Opts) -> khepri_ops:is_sproc(S, Path, Opts).
+
+%% @doc Counts the matches of a pattern in the default store.
+count(Pattern) -> count(?DEFAULT, Pattern, #{}).
+%% @doc `count(StoreId, Pattern)' or `count(Pattern, Options)'.
+count(S, Pattern) when ?IS_STORE(S) -> count(S, Pattern, #{});
+count(Pattern, Opts) when is_map(Opts) -> count(?DEFAULT, Pattern, Opts).
+%% @doc `{ok, N}'. The root counts only for `[]' or `include_root_props'.
+count(S, Pattern, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:count(S, Pattern, Opts#{expect_specific_node => false}).
+
+%% @doc Folds over the matches of a pattern in the default store.
+fold(Pattern, Fun, Acc) -> fold(?DEFAULT, Pattern, Fun, Acc, #{}).
+%% @doc `fold(StoreId, Pattern, Fun, Acc)' or `fold(Pattern, Fun, Acc, Options)'.
+fold(S, Pattern, Fun, Acc) when ?IS_STORE(S) -> fold(S, Pattern, Fun, Acc, #{});
+fold(Pattern, Fun, Acc, Opts) when is_map(Opts) -> fold(?DEFAULT, Pattern, Fun, Acc, Opts).
+%% @doc `{ok, Acc}' of `Fun(Path, Props, Acc)' over the matches, parents first.
+%% Runs in the calling process on one snapshot: any call is allowed in `Fun'.
+fold(S, Pattern, Fun, Acc, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:fold(S, Pattern, Fun, Acc, Opts).
+
+%% @doc Calls `Fun(Path, Props)' for the matches in the default store.
+foreach(Pattern, Fun) -> foreach(?DEFAULT, Pattern, Fun, #{}).
+%% @doc `foreach(StoreId, Pattern, Fun)' or `foreach(Pattern, Fun, Options)'.
+foreach(S, Pattern, Fun) when ?IS_STORE(S) -> foreach(S, Pattern, Fun, #{});
+foreach(Pattern, Fun, Opts) when is_map(Opts) -> foreach(?DEFAULT, Pattern, Fun, Opts).
+%% @doc `ok' after `Fun(Path, Props)' ran for each match, in the caller.
+foreach(S, Pattern, Fun, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:foreach(S, Pattern, Fun, Opts).
+
+%% @doc Maps the matches of a pattern in the default store.
+map(Pattern, Fun) -> map(?DEFAULT, Pattern, Fun, #{}).
+%% @doc `map(StoreId, Pattern, Fun)' or `map(Pattern, Fun, Options)'.
+map(S, Pattern, Fun) when ?IS_STORE(S) -> map(S, Pattern, Fun, #{});
+map(Pattern, Fun, Opts) when is_map(Opts) -> map(?DEFAULT, Pattern, Fun, Opts).
+%% @doc `{ok, #{Path => Fun(Path, Props)}}'.
+map(S, Pattern, Fun, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:map(S, Pattern, Fun, Opts).
+
+%% @doc Filters the matches of a pattern in the default store.
+filter(Pattern, Pred) -> filter(?DEFAULT, Pattern, Pred, #{}).
+%% @doc `filter(StoreId, Pattern, Pred)' or `filter(Pattern, Pred, Options)'.
+filter(S, Pattern, Pred) when ?IS_STORE(S) -> filter(S, Pattern, Pred, #{});
+filter(Pattern, Pred, Opts) when is_map(Opts) -> filter(?DEFAULT, Pattern, Pred, Opts).
+%% @doc `{ok, #{Path => Data | Fun | undefined}}' of the matches for which
+%% `Pred(Path, Props)' is true.
+filter(S, Pattern, Pred, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:filter(S, Pattern, Pred, Opts).
+
+%% @doc Whether the default store is empty.
+is_empty() -> is_empty(?DEFAULT, #{}).
+%% @doc `is_empty(StoreId)' or `is_empty(Options)'.
+is_empty(S) when ?IS_STORE(S) -> is_empty(S, #{});
+is_empty(Opts) when is_map(Opts) -> is_empty(?DEFAULT, Opts).
+%% @doc `true' when the root has no child.
+is_empty(S, Opts) when ?IS_STORE(S), is_map(Opts) -> khepri_ops:is_empty(S, Opts).
 
 %% -------------------------------------------------------------------
-%% Writes.
+%% Writes (SPEC 2.3). Forms: F(Path, Data), F(S, Path, Data),
+%% F(Path, Data, Options), F(S, Path, Data, Options).
 %% -------------------------------------------------------------------
 
-%% @doc Sets the payload of one node of the default store.
-put(Path, Data) ->
-    put(khepri_env:default_store_id(), Path, Data, #{}).
-
+%% @doc Creates or updates one node of the default store.
+put(Path, Data) -> put(?DEFAULT, Path, Data, #{}).
 %% @doc `put(StoreId, Path, Data)' or `put(Path, Data, Options)'.
-put(StoreId, Path, Data) when is_atom(StoreId) ->
-    put(StoreId, Path, Data, #{});
-put(Path, Data, Options) when is_map(Options) ->
-    put(khepri_env:default_store_id(), Path, Data, Options).
+put(S, Path, Data) when ?IS_STORE(S) -> put(S, Path, Data, #{});
+put(Path, Data, Opts) when is_map(Opts) -> put(?DEFAULT, Path, Data, Opts).
+%% @doc Creates or updates one node, creating missing ancestors; `ok' once
+%% the local member applied it.
+put(S, Path, Data, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:put(S, Path, Data, Opts, simple).
 
-%% @doc Creates or updates one node, creating missing ancestors. Returns
-%% `ok' once the local member applied the write.
--spec put(store_id(), term(), term(), map()) -> ok_or_error().
-put(StoreId, Path, Data, Options) when is_atom(StoreId), is_map(Options) ->
-    NodePath = khepri_node_path:single(Path),
-    Payload = khepri_payload:encode(Path, Data),
-    ok = khepri_options:validate(Options),
-    to_ok(khepri_command:run(StoreId, {put, NodePath, Payload, []}, Options)).
+%% @doc Creates or updates every match of a pattern in the default store.
+put_many(Path, Data) -> put_many(?DEFAULT, Path, Data, #{}).
+%% @doc `put_many(StoreId, Pattern, Data)' or `put_many(Pattern, Data, Options)'.
+put_many(S, Path, Data) when ?IS_STORE(S) -> put_many(S, Path, Data, #{});
+put_many(Path, Data, Opts) when is_map(Opts) -> put_many(?DEFAULT, Path, Data, Opts).
+%% @doc Upserts every existing match; trailing names are created (SPEC 4.2).
+put_many(S, Path, Data, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:put_many(S, Path, Data, Opts, simple).
 
-%% @doc Deletes one node of the default store and its subtree.
-delete(Path) ->
-    delete(khepri_env:default_store_id(), Path, #{}).
+%% @doc Creates one node of the default store.
+create(Path, Data) -> create(?DEFAULT, Path, Data, #{}).
+%% @doc `create(StoreId, Path, Data)' or `create(Path, Data, Options)'.
+create(S, Path, Data) when ?IS_STORE(S) -> create(S, Path, Data, #{});
+create(Path, Data, Opts) when is_map(Opts) -> create(?DEFAULT, Path, Data, Opts).
+%% @doc Creates one node; `mismatching_node' if it exists.
+create(S, Path, Data, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:create(S, Path, Data, Opts, simple).
 
+%% @doc Updates one node of the default store.
+update(Path, Data) -> update(?DEFAULT, Path, Data, #{}).
+%% @doc `update(StoreId, Path, Data)' or `update(Path, Data, Options)'.
+update(S, Path, Data) when ?IS_STORE(S) -> update(S, Path, Data, #{});
+update(Path, Data, Opts) when is_map(Opts) -> update(?DEFAULT, Path, Data, Opts).
+%% @doc Updates one existing node; `node_not_found' if it is missing.
+update(S, Path, Data, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:update(S, Path, Data, Opts, simple).
+
+%% @doc Compare-and-swap on one node of the default store.
+compare_and_swap(Path, DataPattern, Data) ->
+    compare_and_swap(?DEFAULT, Path, DataPattern, Data, #{}).
+%% @doc `compare_and_swap(StoreId, Path, DataPattern, Data)' or
+%% `compare_and_swap(Path, DataPattern, Data, Options)'.
+compare_and_swap(S, Path, DataPattern, Data) when ?IS_STORE(S) ->
+    compare_and_swap(S, Path, DataPattern, Data, #{});
+compare_and_swap(Path, DataPattern, Data, Opts) when is_map(Opts) ->
+    compare_and_swap(?DEFAULT, Path, DataPattern, Data, Opts).
+%% @doc Writes `Data' if the node's data matches `DataPattern' (a match
+%% pattern); `mismatching_node' otherwise, `node_not_found' if missing.
+compare_and_swap(S, Path, DataPattern, Data, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:compare_and_swap(S, Path, DataPattern, Data, Opts, simple).
+
+%% @doc Deletes one node of the default store.
+delete(Path) -> delete(?DEFAULT, Path, #{}).
 %% @doc `delete(StoreId, Path)' or `delete(Path, Options)'.
-delete(StoreId, Path) when is_atom(StoreId) ->
-    delete(StoreId, Path, #{});
-delete(Path, Options) when is_map(Options) ->
-    delete(khepri_env:default_store_id(), Path, Options).
-
+delete(S, Path) when ?IS_STORE(S) -> delete(S, Path, #{});
+delete(Path, Opts) when is_map(Opts) -> delete(?DEFAULT, Path, Opts).
 %% @doc Deletes one node and its subtree; `ok' also when it does not exist.
--spec delete(store_id(), term(), map()) -> ok_or_error().
-delete(StoreId, Path, Options) when is_atom(StoreId), is_map(Options) ->
-    NodePath = khepri_node_path:single(Path),
-    ok = khepri_options:validate(Options),
-    to_ok(khepri_command:run(StoreId, {delete, NodePath, []}, Options)).
+delete(S, Path, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:delete(S, Path, Opts, simple).
 
-to_ok({ok, _}) -> ok;
-to_ok({error, _} = Error) -> Error.
+%% @doc Deletes every match of a pattern in the default store.
+delete_many(Path) -> delete_many(?DEFAULT, Path, #{}).
+%% @doc `delete_many(StoreId, Pattern)' or `delete_many(Pattern, Options)'.
+delete_many(S, Path) when ?IS_STORE(S) -> delete_many(S, Path, #{});
+delete_many(Path, Opts) when is_map(Opts) -> delete_many(?DEFAULT, Path, Opts).
+%% @doc Deletes every match and its subtree; `"**"' empties the store.
+delete_many(S, Path, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:delete_many(S, Path, Opts, simple).
+
+%% @doc Removes the payload of one node of the default store.
+clear_payload(Path) -> clear_payload(?DEFAULT, Path, #{}).
+%% @doc `clear_payload(StoreId, Path)' or `clear_payload(Path, Options)'.
+clear_payload(S, Path) when ?IS_STORE(S) -> clear_payload(S, Path, #{});
+clear_payload(Path, Opts) when is_map(Opts) -> clear_payload(?DEFAULT, Path, Opts).
+%% @doc Removes the payload of one node; a missing node is not an error.
+clear_payload(S, Path, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:clear_payload(S, Path, Opts, simple).
+
+%% @doc Removes the payloads of the matches in the default store.
+clear_many_payloads(Path) -> clear_many_payloads(?DEFAULT, Path, #{}).
+%% @doc `clear_many_payloads(StoreId, Pattern)' or `(Pattern, Options)'.
+clear_many_payloads(S, Path) when ?IS_STORE(S) -> clear_many_payloads(S, Path, #{});
+clear_many_payloads(Path, Opts) when is_map(Opts) -> clear_many_payloads(?DEFAULT, Path, Opts).
+%% @doc Removes the payload of every existing match.
+clear_many_payloads(S, Path, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_ops:clear_many_payloads(S, Path, Opts, simple).
+
+%% -------------------------------------------------------------------
+%% Bang variants (SPEC 2.5): the unwrapped value, or erlang:error(Reason).
+%% -------------------------------------------------------------------
+
+%% @doc Like `get/1', unwrapped. @see get/1
+'get!'(P) -> unwrap(get(P)).
+%% @doc Like `get/2', unwrapped.
+'get!'(A, B) -> unwrap(get(A, B)).
+%% @doc Like `get/3', unwrapped.
+'get!'(A, B, C) -> unwrap(get(A, B, C)).
+%% @doc Like `get_or/2', unwrapped.
+'get_or!'(A, B) -> unwrap(get_or(A, B)).
+%% @doc Like `get_or/3', unwrapped.
+'get_or!'(A, B, C) -> unwrap(get_or(A, B, C)).
+%% @doc Like `get_or/4', unwrapped.
+'get_or!'(A, B, C, D) -> unwrap(get_or(A, B, C, D)).
+%% @doc Like `get_many/1', unwrapped.
+'get_many!'(P) -> unwrap(get_many(P)).
+%% @doc Like `get_many/2', unwrapped.
+'get_many!'(A, B) -> unwrap(get_many(A, B)).
+%% @doc Like `get_many/3', unwrapped.
+'get_many!'(A, B, C) -> unwrap(get_many(A, B, C)).
+%% @doc Like `get_many_or/2', unwrapped.
+'get_many_or!'(A, B) -> unwrap(get_many_or(A, B)).
+%% @doc Like `get_many_or/3', unwrapped.
+'get_many_or!'(A, B, C) -> unwrap(get_many_or(A, B, C)).
+%% @doc Like `get_many_or/4', unwrapped.
+'get_many_or!'(A, B, C, D) -> unwrap(get_many_or(A, B, C, D)).
+%% @doc Like `exists/1', unwrapped.
+'exists!'(P) -> unwrap(exists(P)).
+%% @doc Like `exists/2', unwrapped.
+'exists!'(A, B) -> unwrap(exists(A, B)).
+%% @doc Like `exists/3', unwrapped.
+'exists!'(A, B, C) -> unwrap(exists(A, B, C)).
+%% @doc Like `has_data/1', unwrapped.
+'has_data!'(P) -> unwrap(has_data(P)).
+%% @doc Like `has_data/2', unwrapped.
+'has_data!'(A, B) -> unwrap(has_data(A, B)).
+%% @doc Like `has_data/3', unwrapped.
+'has_data!'(A, B, C) -> unwrap(has_data(A, B, C)).
+%% @doc Like `is_sproc/1', unwrapped.
+'is_sproc!'(P) -> unwrap(is_sproc(P)).
+%% @doc Like `is_sproc/2', unwrapped.
+'is_sproc!'(A, B) -> unwrap(is_sproc(A, B)).
+%% @doc Like `is_sproc/3', unwrapped.
+'is_sproc!'(A, B, C) -> unwrap(is_sproc(A, B, C)).
+%% @doc Like `count/1', unwrapped.
+'count!'(P) -> unwrap(count(P)).
+%% @doc Like `count/2', unwrapped.
+'count!'(A, B) -> unwrap(count(A, B)).
+%% @doc Like `count/3', unwrapped.
+'count!'(A, B, C) -> unwrap(count(A, B, C)).
+%% @doc Like `put/2', unwrapped.
+'put!'(A, B) -> unwrap(put(A, B)).
+%% @doc Like `put/3', unwrapped.
+'put!'(A, B, C) -> unwrap(put(A, B, C)).
+%% @doc Like `put/4', unwrapped.
+'put!'(A, B, C, D) -> unwrap(put(A, B, C, D)).
+%% @doc Like `put_many/2', unwrapped.
+'put_many!'(A, B) -> unwrap(put_many(A, B)).
+%% @doc Like `put_many/3', unwrapped.
+'put_many!'(A, B, C) -> unwrap(put_many(A, B, C)).
+%% @doc Like `put_many/4', unwrapped.
+'put_many!'(A, B, C, D) -> unwrap(put_many(A, B, C, D)).
+%% @doc Like `create/2', unwrapped.
+'create!'(A, B) -> unwrap(create(A, B)).
+%% @doc Like `create/3', unwrapped.
+'create!'(A, B, C) -> unwrap(create(A, B, C)).
+%% @doc Like `create/4', unwrapped.
+'create!'(A, B, C, D) -> unwrap(create(A, B, C, D)).
+%% @doc Like `update/2', unwrapped.
+'update!'(A, B) -> unwrap(update(A, B)).
+%% @doc Like `update/3', unwrapped.
+'update!'(A, B, C) -> unwrap(update(A, B, C)).
+%% @doc Like `update/4', unwrapped.
+'update!'(A, B, C, D) -> unwrap(update(A, B, C, D)).
+%% @doc Like `compare_and_swap/3', unwrapped.
+'compare_and_swap!'(A, B, C) -> unwrap(compare_and_swap(A, B, C)).
+%% @doc Like `compare_and_swap/4', unwrapped.
+'compare_and_swap!'(A, B, C, D) -> unwrap(compare_and_swap(A, B, C, D)).
+%% @doc Like `compare_and_swap/5', unwrapped.
+'compare_and_swap!'(A, B, C, D, E) -> unwrap(compare_and_swap(A, B, C, D, E)).
+%% @doc Like `delete/1', unwrapped.
+'delete!'(P) -> unwrap(delete(P)).
+%% @doc Like `delete/2', unwrapped.
+'delete!'(A, B) -> unwrap(delete(A, B)).
+%% @doc Like `delete/3', unwrapped.
+'delete!'(A, B, C) -> unwrap(delete(A, B, C)).
+%% @doc Like `delete_many/1', unwrapped.
+'delete_many!'(P) -> unwrap(delete_many(P)).
+%% @doc Like `delete_many/2', unwrapped.
+'delete_many!'(A, B) -> unwrap(delete_many(A, B)).
+%% @doc Like `delete_many/3', unwrapped.
+'delete_many!'(A, B, C) -> unwrap(delete_many(A, B, C)).
+%% @doc Like `clear_payload/1', unwrapped.
+'clear_payload!'(P) -> unwrap(clear_payload(P)).
+%% @doc Like `clear_payload/2', unwrapped.
+'clear_payload!'(A, B) -> unwrap(clear_payload(A, B)).
+%% @doc Like `clear_payload/3', unwrapped.
+'clear_payload!'(A, B, C) -> unwrap(clear_payload(A, B, C)).
+%% @doc Like `clear_many_payloads/1', unwrapped.
+'clear_many_payloads!'(P) -> unwrap(clear_many_payloads(P)).
+%% @doc Like `clear_many_payloads/2', unwrapped.
+'clear_many_payloads!'(A, B) -> unwrap(clear_many_payloads(A, B)).
+%% @doc Like `clear_many_payloads/3', unwrapped.
+'clear_many_payloads!'(A, B, C) -> unwrap(clear_many_payloads(A, B, C)).
+
+unwrap(ok) -> ok;
+unwrap({ok, Value}) -> Value;
+unwrap(Bool) when is_boolean(Bool) -> Bool;
+unwrap({error, Reason}) -> erlang:error(Reason).
 
 %% -------------------------------------------------------------------
 %% Info.

@@ -5,10 +5,12 @@
 -module(khepri_nif).
 
 -export([open/4, stop/2, submit/3,
-         get/2, exists/2, dump/1, applied_index/1, last_log_index/1]).
+         get/2, exists/2, get_one/3, get_one_dirty/3, query/5,
+         dump/1, applied_index/1, last_log_index/1]).
 
 -nifs([open/4, stop/2, submit/3,
-       get/2, exists/2, dump/1, applied_index/1, last_log_index/1]).
+       get/2, exists/2, get_one/3, get_one_dirty/3, query/5,
+       dump/1, applied_index/1, last_log_index/1]).
 
 -on_load(init/0).
 
@@ -41,6 +43,17 @@ get(_Engine, _Path) -> ?NOT_LOADED.
 
 %% @doc Tells whether a node exists.
 exists(_Engine, _Path) -> ?NOT_LOADED.
+
+%% @doc The node a single-node pattern targets: `{ok, {Path, Props}}',
+%% `{error, Reason}', or `too_big' (use `get_one_dirty/3').
+get_one(_Engine, _Pattern, _PropsToReturn) -> ?NOT_LOADED.
+
+%% @doc `get_one/3' on a dirty scheduler, for large payloads.
+get_one_dirty(_Engine, _Pattern, _PropsToReturn) -> ?NOT_LOADED.
+
+%% @doc Every node a pattern matches, shaped as `props_map', `data_map',
+%% `props_list' or `count'.
+query(_Engine, _Pattern, _PropsToReturn, _IncludeRoot, _Shape) -> ?NOT_LOADED.
 
 %% @doc Lists every node and its payload, in tree order.
 dump(_Engine) -> ?NOT_LOADED.

@@ -6,12 +6,15 @@
 -define(KHEPRI_PROJECTION_HRL, true).
 
 -record(khepri_projection,
-        {%% Name of the projection, also the name of its (first) ETS table.
+        {%% Name of the projection; for a single-table projection, also the
+         %% name of its ETS table.
          name :: atom(),
          %% `copy' (the node's data is the record) or a plain fun (SPEC 5b:
          %% funs are stored as is, not extracted).
          projection_fun :: copy | fun(),
-         %% Options given to `ets:new/2'.
-         ets_options :: [atom() | tuple()]}).
+         %% Options given to `ets:new/2': a list for a single-table
+         %% projection (the table is named `name'), a map from table name to
+         %% list for a multi-table one (`tables' option, extended funs only).
+         ets_options :: [atom() | tuple()] | #{atom() => [atom() | tuple()]}}).
 
 -endif.

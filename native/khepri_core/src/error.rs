@@ -1,12 +1,25 @@
 //! Errors a command or a read can produce. They become `{error, {khepri, Name, Props}}`.
 
+use crate::condition::Condition;
 use crate::node_id::{NodeId, Path};
+use crate::pattern::Pattern;
+use crate::props::NodeProps;
 use serde::{Deserialize, Serialize};
 
+/// Why a keep_while condition does not hold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum KeepWhileReason {
+    /// A node matched by the key fails this condition.
+    Failed(Condition),
+    /// The key matches no node (and the condition is not `exists = false`).
+    PatternMatchesNoNodes(Pattern),
+}
+
 /// A returned (not raised) Khepri error.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum KhepriError {
-    /// `node_not_found`: a single-node read or an update met a missing node.
+    /// `node_not_found`: a single-node read, or a write through a missing
+    /// node that it may not create.
     NodeNotFound {
         /// The first missing component.
         node_name: NodeId,
@@ -14,5 +27,29 @@ pub enum KhepriError {
         node_path: Path,
         /// Whether it is the target of the call rather than an ancestor.
         node_is_target: bool,
+        /// The component's condition, when it was one.
+        condition: Option<Condition>,
+    },
+    /// `mismatching_node`: a write's path condition fails on an existing node.
+    MismatchingNode {
+        /// The node's name.
+        node_name: NodeId,
+        /// Its path.
+        node_path: Path,
+        /// Whether it is the target of the call.
+        node_is_target: bool,
+        /// Its properties (payload and payload version).
+        node_props: NodeProps,
+        /// The condition that failed.
+        condition: Condition,
+    },
+    /// `keep_while_conditions_not_met`: a put's keep_while does not hold.
+    KeepWhileConditionsNotMet {
+        /// Name of the node being written.
+        node_name: NodeId,
+        /// Path of the node being written.
+        node_path: Path,
+        /// What failed.
+        keep_while_reason: KeepWhileReason,
     },
 }

@@ -1,5 +1,5 @@
 //! The deterministic engine of khepri-rs: node ids, paths, payloads, the tree of
-//! nodes, and the commands that change it.
+//! nodes, conditions and patterns, and the commands that change the tree.
 //!
 //! Nothing here does I/O, spawns threads or talks to the BEAM: applying the same
 //! commands in the same order gives the same tree on every member. Applying a
@@ -8,18 +8,27 @@
 
 pub mod bytes;
 pub mod command;
+pub mod condition;
+pub mod data_match;
 pub mod error;
 pub mod node;
 pub mod node_id;
+pub mod pattern;
 pub mod payload;
 pub mod props;
+pub mod query;
 pub mod tree;
+pub mod walk;
+pub mod write;
 
 pub use bytes::Bytes;
-pub use command::{Command, Reply};
-pub use error::KhepriError;
+pub use command::{Applied, Command, Reply};
+pub use condition::{Condition, DataMatcher};
+pub use error::{KeepWhileReason, KhepriError};
 pub use node::Node;
 pub use node_id::{NodeId, Path};
+pub use pattern::{Component, Pattern};
 pub use payload::Payload;
 pub use props::{DeleteReason, NodeProps, PropsWanted};
 pub use tree::Tree;
+pub use write::{Change, Changes, Event, WriteOpts};

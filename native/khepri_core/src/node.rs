@@ -1,15 +1,22 @@
 //! One node of the tree.
 
+use crate::condition::Condition;
 use crate::node_id::NodeId;
+use crate::pattern::Pattern;
 use crate::payload::Payload;
 use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// keep_while conditions: the node lives while every node matched by each
+/// key pattern satisfies the key's condition.
+pub type KeepWhile = Vec<(Pattern, Condition)>;
 
 /// A tree node: its payload, its two version counters and its children.
 ///
 /// Cloning is cheap (the payload and the child map are shared), which is what
 /// makes publishing a new tree version per applied batch affordable.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     /// The payload.
     pub payload: Payload,
@@ -20,6 +27,8 @@ pub struct Node {
     /// Set on ancestors created implicitly by a put: such a node is removed once
     /// it has neither payload nor children (its implicit keep_while).
     pub auto_created: bool,
+    /// The node's keep_while conditions (absolute key patterns), if any.
+    pub keep_while: Option<Arc<KeepWhile>>,
     /// The children, in Erlang term order of their names.
     pub children: OrdMap<NodeId, Node>,
 }
@@ -32,6 +41,7 @@ impl Node {
             payload_version: 1,
             child_list_version: 1,
             auto_created,
+            keep_while: None,
             children: OrdMap::new(),
         }
     }

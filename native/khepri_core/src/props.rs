@@ -1,5 +1,7 @@
 //! Node properties returned by reads and writes.
 
+use crate::node::Node;
+use crate::node_id::NodeId;
 use crate::payload::Payload;
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +48,14 @@ impl PropsWanted {
         delete_reason: false,
     };
 
+    /// The default `[payload, payload_version, delete_reason]`.
+    pub const DEFAULT: PropsWanted = PropsWanted {
+        payload: true,
+        payload_version: true,
+        delete_reason: true,
+        ..PropsWanted::NONE
+    };
+
     /// True when no property at all is wanted, so results need not be gathered.
     pub fn is_none(&self) -> bool {
         *self == Self::NONE
@@ -64,6 +74,31 @@ pub struct NodeProps {
     pub child_list_version: u32,
     /// Number of children.
     pub child_list_length: u32,
+    /// Children's names, when wanted.
+    pub child_names: Vec<NodeId>,
     /// Set on nodes removed by the write.
     pub delete_reason: Option<DeleteReason>,
+}
+
+impl NodeProps {
+    /// The properties of `node`, reporting `payload` as its payload.
+    pub fn of(
+        node: &Node,
+        payload: Payload,
+        wanted: PropsWanted,
+        reason: Option<DeleteReason>,
+    ) -> Self {
+        NodeProps {
+            payload,
+            payload_version: node.payload_version,
+            child_list_version: node.child_list_version,
+            child_list_length: node.children.len() as u32,
+            child_names: if wanted.child_names {
+                node.children.keys().cloned().collect()
+            } else {
+                Vec::new()
+            },
+            delete_reason: reason,
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! Property test: random puts and deletes against an obviously correct model
 //! (a flat map from path to payload and "auto-created" flag).
 
-use khepri_core::{Bytes, NodeId, Payload, PropsWanted, Tree};
+mod common;
+use khepri_core::{Bytes, Command, Component, NodeId, Payload, Tree, WriteOpts};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -93,12 +94,14 @@ proptest! {
                 Op::Put(p, v) => {
                     let path = path_of(&p);
                     if path.is_empty() { continue; }
-                    t.put(&path, Payload::Data(Bytes::from(vec![v])), PropsWanted::NONE);
+                    let pattern = path.iter().cloned().map(Component::Name).collect();
+                    common::run(&mut t, Command::Put { pattern, payload: Payload::Data(Bytes::from(vec![v])), opts: WriteOpts::default() }).unwrap();
                     model_put(&mut m, &path, v);
                 }
                 Op::Delete(p) => {
                     let path = path_of(&p);
-                    t.delete(&path, PropsWanted::NONE);
+                    let pattern = path.iter().cloned().map(Component::Name).collect();
+                    common::run(&mut t, Command::Delete { pattern, opts: WriteOpts::default() }).unwrap();
                     model_delete(&mut m, &path);
                 }
             }

@@ -1,60 +1,206 @@
-//! Tree semantics of SPEC.md section 4.1 and 4.4 on the primitive operations.
+//! Tree semantics of SPEC.md sections 4.1, 4.2 and 4.4.
 
-use khepri_core::{Bytes, Command, DeleteReason, KhepriError, NodeId, Payload, PropsWanted, Tree};
-
-fn p(names: &[&str]) -> Vec<NodeId> {
-    names.iter().map(|n| NodeId::atom(n)).collect()
-}
-
-fn data(s: &str) -> Payload {
-    Payload::Data(Bytes::from(s.as_bytes()))
-}
-
-const ALL: PropsWanted = PropsWanted {
-    payload: true,
-    payload_version: true,
-    child_list_version: true,
-    child_list_length: true,
-    child_names: false,
-    has_payload: false,
-    raw_payload: false,
-    delete_reason: true,
+mod common;
+use common::*;
+use khepri_core::condition::{CmpOp, Comparison, NameRegex};
+use khepri_core::{
+    Command, Component, Condition, DeleteReason, KhepriError, NodeId, Payload, Tree,
 };
 
 #[test]
 fn versions_start_at_one_and_no_op_writes_change_nothing() {
     let mut t = Tree::new();
-    let c = t.put(&p(&["fruit"]), data("apple"), ALL);
+    let c = put(&mut t, pat(&["fruit"]), data("apple")).unwrap();
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].1.payload, Payload::None, "old payload of a new node");
     assert_eq!(c[0].1.payload_version, 1);
-    let c = t.put(&p(&["fruit"]), data("apple"), ALL);
-    assert_eq!(c[0].1.payload, data("apple"));
-    assert_eq!(c[0].1.payload_version, 1, "same payload: no bump");
-    let c = t.put(&p(&["fruit"]), data("pear"), ALL);
-    assert_eq!(c[0].1.payload, data("apple"), "old payload reported");
-    assert_eq!(c[0].1.payload_version, 2);
+    let c = put(&mut t, pat(&["fruit"]), data("apple")).unwrap();
+    assert_eq!(
+        (c[0].1.payload.clone(), c[0].1.payload_version),
+        (data("apple"), 1),
+        "no-op: no bump"
+    );
+    let c = put(&mut t, pat(&["fruit"]), data("pear")).unwrap();
+    assert_eq!(
+        (c[0].1.payload.clone(), c[0].1.payload_version),
+        (data("apple"), 2)
+    );
     assert_eq!(t.root.child_list_version, 2, "one child added once");
+}
+
+#[test]
+fn one_bump_per_node_per_operation() {
+    let mut t = Tree::new();
+    put(&mut t, pat(&["p", "seed"]), data("x")).unwrap();
+    put(&mut t, pat(&["p", "a"]), data("x")).unwrap();
+    put(&mut t, pat(&["p", "b"]), data("x")).unwrap();
+    let before = t.get(&p(&["p"])).unwrap().child_list_version;
+    let star = vec![
+        Component::Name(NodeId::atom("p")),
+        Component::Cond(Condition::NameMatches(NameRegex::Any)),
+        Component::Name(NodeId::atom("leaf")),
+    ];
+    run(
+        &mut t,
+        Command::PutMany {
+            pattern: star,
+            payload: data("l"),
+            opts: opts(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        t.get(&p(&["p"])).unwrap().child_list_version,
+        before,
+        "children modified, not added"
+    );
+    let c = run(
+        &mut t,
+        Command::Delete {
+            pattern: vec![
+                Component::Name(NodeId::atom("p")),
+                Component::Cond(Condition::NameMatches(NameRegex::Any)),
+            ],
+            opts: opts(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        c.iter()
+            .filter(|(_, pr)| pr.delete_reason == Some(DeleteReason::Explicit))
+            .count(),
+        6
+    );
+    let pn = t.get(&p(&["p"]));
+    assert!(pn.is_none(), "auto-created [p] went with its last child");
+}
+
+#[test]
+fn put_many_visits_existing_matches_and_creates_trailing_names() {
+    let mut t = Tree::new();
+    let any_of = |names: &[&str]| {
+        Component::Cond(Condition::Any(
+            names
+                .iter()
+                .map(|n| Condition::Name(NodeId::atom(n)))
+                .collect(),
+        ))
+    };
+    run(
+        &mut t,
+        Command::PutMany {
+            pattern: vec![Component::Name(NodeId::atom("p")), any_of(&["c1", "c2"])],
+            payload: data("x"),
+            opts: opts(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        t.node_count(),
+        1,
+        "nothing created when c1, c2 do not exist"
+    );
+    put(&mut t, pat(&["p", "c1"]), data("1")).unwrap();
+    run(
+        &mut t,
+        Command::PutMany {
+            pattern: vec![Component::Name(NodeId::atom("p")), any_of(&["c1", "c2"])],
+            payload: data("x"),
+            opts: opts(),
+        },
+    )
+    .unwrap();
+    assert_eq!(t.get(&p(&["p", "c1"])).unwrap().payload, data("x"));
+    assert!(t.get(&p(&["p", "c2"])).is_none());
+}
+
+#[test]
+fn create_update_and_compare_and_swap_errors() {
+    let mut t = Tree::new();
+    put(&mut t, pat(&["fruit"]), data("pear")).unwrap();
+    // create on existing
+    let e = put(
+        &mut t,
+        with_conds(&["fruit"], vec![Condition::NodeExists(false)]),
+        data("kiwi"),
+    )
+    .unwrap_err();
+    match e {
+        KhepriError::MismatchingNode {
+            node_path,
+            node_is_target,
+            node_props,
+            condition,
+            ..
+        } => {
+            assert_eq!(node_path, p(&["fruit"]));
+            assert!(node_is_target);
+            assert_eq!(node_props.payload, data("pear"));
+            assert_eq!(condition, Condition::NodeExists(false));
+        }
+        other => panic!("{other:?}"),
+    }
+    // update on missing
+    let update = with_conds(&["veg"], vec![Condition::NodeExists(true)]);
+    let e = put(&mut t, update.clone(), data("leek")).unwrap_err();
+    let Component::Cond(whole) = update.last().unwrap().clone() else {
+        panic!()
+    };
+    assert_eq!(
+        e,
+        KhepriError::NodeNotFound {
+            node_name: NodeId::atom("veg"),
+            node_path: p(&["veg"]),
+            node_is_target: true,
+            condition: Some(whole)
+        }
+    );
+    // create on missing works, update on existing works
+    put(
+        &mut t,
+        with_conds(&["veg"], vec![Condition::NodeExists(false)]),
+        data("leek"),
+    )
+    .unwrap();
+    put(
+        &mut t,
+        with_conds(&["veg"], vec![Condition::NodeExists(true)]),
+        data("kale"),
+    )
+    .unwrap();
+    assert_eq!(t.get(&p(&["veg"])).unwrap().payload, data("kale"));
+    // version guard
+    let guarded = with_conds(
+        &["veg"],
+        vec![Condition::PayloadVersion(Comparison {
+            op: CmpOp::Eq,
+            value: 2,
+            bare: true,
+        })],
+    );
+    put(&mut t, guarded.clone(), data("fig")).unwrap();
+    assert!(matches!(
+        put(&mut t, guarded, data("date")),
+        Err(KhepriError::MismatchingNode { .. })
+    ));
+    assert_eq!(
+        t.get(&p(&["veg"])).unwrap().payload,
+        data("fig"),
+        "failed write changed nothing"
+    );
 }
 
 #[test]
 fn missing_nodes_are_reported_with_the_first_missing_component() {
     let mut t = Tree::new();
-    t.put(&p(&["a"]), data("x"), PropsWanted::NONE);
+    put(&mut t, pat(&["a"]), data("x")).unwrap();
     assert_eq!(
         t.find(&p(&["a", "b", "c"])),
         Err(KhepriError::NodeNotFound {
             node_name: NodeId::atom("b"),
             node_path: p(&["a", "b"]),
-            node_is_target: false
-        })
-    );
-    assert_eq!(
-        t.find(&p(&["b"])),
-        Err(KhepriError::NodeNotFound {
-            node_name: NodeId::atom("b"),
-            node_path: p(&["b"]),
-            node_is_target: true
+            node_is_target: false,
+            condition: None
         })
     );
 }
@@ -62,8 +208,8 @@ fn missing_nodes_are_reported_with_the_first_missing_component() {
 #[test]
 fn auto_created_ancestors_are_reclaimed_but_explicit_nodes_stay() {
     let mut t = Tree::new();
-    t.put(&p(&["a", "b", "c"]), data("1"), ALL);
-    let c = t.delete(&p(&["a", "b", "c"]), ALL);
+    put(&mut t, pat(&["a", "b", "c"]), data("1")).unwrap();
+    let c = delete(&mut t, pat(&["a", "b", "c"])).unwrap();
     let reasons: Vec<_> = c
         .iter()
         .map(|(path, pr)| (path.len(), pr.delete_reason))
@@ -73,86 +219,61 @@ fn auto_created_ancestors_are_reclaimed_but_explicit_nodes_stay() {
     assert!(reasons.contains(&(1, Some(DeleteReason::KeepWhile))));
     assert!(t.root.children.is_empty());
 
-    t.put(&p(&["dir"]), Payload::None, ALL);
-    t.put(&p(&["dir", "f"]), data("1"), ALL);
-    t.delete(&p(&["dir", "f"]), ALL);
+    put(&mut t, pat(&["dir"]), Payload::None).unwrap();
+    put(&mut t, pat(&["dir", "f"]), data("1")).unwrap();
+    delete(&mut t, pat(&["dir", "f"])).unwrap();
     assert!(
-        t.find(&p(&["dir"])).is_ok(),
+        t.get(&p(&["dir"])).is_some(),
         "explicit target is never reclaimed"
     );
 }
 
 #[test]
-fn clearing_the_payload_of_an_auto_created_leaf_reclaims_it() {
-    let mut t = Tree::new();
-    t.put(&p(&["a", "b"]), data("1"), ALL);
-    t.put(&p(&["a"]), data("2"), ALL);
-    t.delete(&p(&["a", "b"]), ALL);
-    assert!(t.find(&p(&["a"])).is_ok(), "has a payload");
-    let c = t.put(&p(&["a"]), Payload::None, ALL);
-    assert!(t.find(&p(&["a"])).is_err());
-    assert!(c
-        .iter()
-        .any(|(_, pr)| pr.delete_reason == Some(DeleteReason::KeepWhile)));
-}
-
-#[test]
-fn deleting_a_subtree_lists_every_removed_node_and_missing_is_a_no_op() {
-    let mut t = Tree::new();
-    t.put(&p(&["x", "y1"]), data("1"), ALL);
-    t.put(&p(&["x", "y2", "z"]), data("2"), ALL);
-    t.put(&p(&["x"]), data("0"), ALL);
-    let c = t.delete(&p(&["x"]), ALL);
-    assert_eq!(c.len(), 4);
-    assert!(c
-        .iter()
-        .all(|(_, pr)| pr.delete_reason == Some(DeleteReason::Explicit)));
-    assert!(t.delete(&p(&["x"]), ALL).is_empty());
-    assert!(t.delete(&p(&["nope", "deeper"]), ALL).is_empty());
-}
-
-#[test]
 fn deleting_the_root_empties_the_tree_and_bumps_its_versions() {
     let mut t = Tree::new();
-    t.put(&[], data("r"), ALL);
-    t.put(&p(&["a"]), data("1"), ALL);
+    put(&mut t, vec![], data("r")).unwrap();
+    put(&mut t, pat(&["a"]), data("1")).unwrap();
     let (pv, cv) = (t.root.payload_version, t.root.child_list_version);
-    t.delete(&[], ALL);
+    delete(&mut t, vec![]).unwrap();
     assert_eq!(t.node_count(), 1);
-    assert_eq!(t.root.payload, Payload::None);
-    assert_eq!(t.root.payload_version, pv + 1);
-    assert_eq!(t.root.child_list_version, cv + 1);
+    assert_eq!(
+        (
+            t.root.payload.clone(),
+            t.root.payload_version,
+            t.root.child_list_version
+        ),
+        (Payload::None, pv + 1, cv + 1)
+    );
 }
 
 #[test]
 fn replaying_a_command_log_gives_byte_identical_snapshots() {
     let mut cmds = Vec::new();
     for i in 0..500u32 {
-        let path = vec![
-            NodeId::atom("k"),
-            NodeId::binary(format!("{}", i % 37).as_bytes()),
+        let pattern = vec![
+            Component::Name(NodeId::atom("k")),
+            Component::Name(NodeId::binary(format!("{}", i % 37).as_bytes())),
         ];
         if i % 5 == 4 {
             cmds.push(Command::Delete {
-                path,
-                wanted: PropsWanted::NONE,
+                pattern,
+                opts: Default::default(),
             });
         } else {
             cmds.push(Command::Put {
-                path,
+                pattern,
                 payload: data(&i.to_string()),
-                wanted: PropsWanted::NONE,
+                opts: Default::default(),
             });
         }
     }
-    let run = || {
+    let run_all = || {
         let mut t = Tree::new();
         for c in &cmds {
-            let encoded = rmp_serde::to_vec(c).unwrap();
-            let decoded: Command = rmp_serde::from_slice(&encoded).unwrap();
-            decoded.apply(&mut t).unwrap();
+            let decoded: Command = rmp_serde::from_slice(&rmp_serde::to_vec(c).unwrap()).unwrap();
+            run(&mut t, decoded).unwrap();
         }
         rmp_serde::to_vec(&t).unwrap()
     };
-    assert_eq!(run(), run());
+    assert_eq!(run_all(), run_all());
 }

@@ -38,4 +38,11 @@ rustler::atoms! {
     snapshot_interval,
     segment_bytes,
     open_timeout,
+    condition,
+    node_props,
+    mismatching_node,
+    keep_while_reason,
+    keep_while_conditions_not_met,
+    pattern_matches_no_nodes,
+    any,
 }

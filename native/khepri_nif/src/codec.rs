@@ -2,7 +2,8 @@
 
 use crate::atoms;
 use khepri_core::node_id::{TAG_ATOM, TAG_BINARY};
-use khepri_core::{Bytes, Command, Node, NodeId, Payload, PropsWanted};
+use crate::pattern_codec::{decode_keep_while, decode_pattern};
+use khepri_core::{Bytes, Command, Node, NodeId, Payload, PropsWanted, WriteOpts};
 use rustler::types::ListIterator;
 use rustler::{Atom, Binary, Encoder, Env, Error, NifResult, OwnedBinary, Term, TermType};
 
@@ -175,20 +176,46 @@ pub fn decode_wanted(term: Term) -> NifResult<PropsWanted> {
     Ok(w)
 }
 
-/// Decodes a command: `{put, Path, Payload, PropsToReturn}` or
-/// `{delete, Path, PropsToReturn}`.
+/// Decodes write options: `{PropsToReturn, KeepWhile | undefined,
+/// ReturnIndirectDeletes}`.
+pub fn decode_write_opts(term: Term) -> NifResult<WriteOpts> {
+    let (props, keep_while, indirect): (Term, Term, bool) = term.decode()?;
+    let keep_while = if keep_while.is_atom() && keep_while.decode::<Atom>()? == atoms::undefined() {
+        None
+    } else {
+        Some(decode_keep_while(keep_while)?)
+    };
+    Ok(WriteOpts {
+        wanted: decode_wanted(props)?,
+        keep_while,
+        return_indirect_deletes: indirect,
+    })
+}
+
+/// Decodes a command: `{put | put_many, Pattern, Payload, Opts}` or
+/// `{delete | clear_payload, Pattern, Opts}`.
 pub fn decode_command(term: Term) -> NifResult<Command> {
     let tuple = rustler::types::tuple::get_tuple(term)?;
     let tag: Atom = tuple.first().ok_or(Error::BadArg)?.decode()?;
-    match tuple.as_slice() {
-        [_, path, payload, wanted] if tag == atoms::put() => Ok(Command::Put {
-            path: decode_path(*path)?,
+    let tag = tag.to_term(term.get_env()).atom_to_string()?;
+    match (tag.as_str(), tuple.as_slice()) {
+        ("put", [_, pattern, payload, opts]) => Ok(Command::Put {
+            pattern: decode_pattern(*pattern)?,
             payload: decode_payload(*payload)?,
-            wanted: decode_wanted(*wanted)?,
+            opts: decode_write_opts(*opts)?,
         }),
-        [_, path, wanted] if tag == atoms::delete() => Ok(Command::Delete {
-            path: decode_path(*path)?,
-            wanted: decode_wanted(*wanted)?,
+        ("put_many", [_, pattern, payload, opts]) => Ok(Command::PutMany {
+            pattern: decode_pattern(*pattern)?,
+            payload: decode_payload(*payload)?,
+            opts: decode_write_opts(*opts)?,
+        }),
+        ("delete", [_, pattern, opts]) => Ok(Command::Delete {
+            pattern: decode_pattern(*pattern)?,
+            opts: decode_write_opts(*opts)?,
+        }),
+        ("clear_payload", [_, pattern, opts]) => Ok(Command::ClearPayload {
+            pattern: decode_pattern(*pattern)?,
+            opts: decode_write_opts(*opts)?,
         }),
         _ => Err(Error::BadArg),
     }

@@ -8,6 +8,7 @@
 mod atoms;
 mod codec;
 mod engine;
+mod pattern_codec;
 mod reads;
 mod reply;
 mod writes;

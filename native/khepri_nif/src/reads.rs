@@ -1,13 +1,17 @@
-//! Synchronous reads on the member's current tree version. Each walks an
-//! immutable tree in microseconds and never waits for a lock held by writers.
+//! Reads on the member's current tree version: single nodes synchronously
+//! (an immutable tree walk in microseconds, no lock shared with writers),
+//! pattern queries on a dirty scheduler.
 
 use crate::atoms;
 use crate::codec::{
-    decode_path, decode_stored_term, encode_bytes, encode_path, lookup, INLINE_DECODE_LIMIT,
+    decode_path, decode_stored_term, decode_wanted, encode_bytes, encode_path, lookup,
+    INLINE_DECODE_LIMIT,
 };
 use crate::engine::Engine;
-use crate::reply::encode_error;
-use khepri_core::{Node, NodeId, Payload};
+use crate::pattern_codec::decode_pattern;
+use crate::reply::{encode_error, encode_props};
+use khepri_core::data_match::TermMatcher;
+use khepri_core::{query, Node, NodeId, NodeProps, Payload};
 use rustler::{Encoder, Env, NifResult, ResourceArc, Term};
 
 /// `get(Engine, Path)`: `{ok, Term}`, `{ok, undefined}` (no payload),
@@ -79,4 +83,90 @@ fn walk<'a>(env: Env<'a>, node: &Node, path: &mut Vec<NodeId>, out: &mut Vec<Ter
         walk(env, child, path, out);
         path.pop();
     }
+}
+
+/// `get_one(Engine, Pattern, PropsToReturn)`: `{ok, {Path, Props}}` or
+/// `{error, {khepri, node_not_found, _}}` for the node a single-node pattern
+/// targets; `too_big` when its payload is large enough to need
+/// `get_one_dirty/3` (decoding it here would hold a normal scheduler).
+#[rustler::nif]
+fn get_one<'a>(env: Env<'a>, engine: ResourceArc<Engine>, pattern: Term<'a>, props: Term<'a>) -> NifResult<Term<'a>> {
+    one(env, &engine, pattern, props, true)
+}
+
+/// `get_one/3` on a dirty scheduler, for large payloads.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn get_one_dirty<'a>(env: Env<'a>, engine: ResourceArc<Engine>, pattern: Term<'a>, props: Term<'a>) -> NifResult<Term<'a>> {
+    one(env, &engine, pattern, props, false)
+}
+
+fn one<'a>(env: Env<'a>, engine: &Engine, pattern: Term<'a>, props: Term<'a>, limited: bool) -> NifResult<Term<'a>> {
+    let pattern = decode_pattern(pattern)?;
+    let wanted = decode_wanted(props)?;
+    let tree = engine.store.tree();
+    Ok(match query::get_one(&tree, &pattern, &TermMatcher) {
+        Ok((path, node)) => {
+            let payload_len = match &node.payload {
+                Payload::Data(b) | Payload::Sproc(b) => b.len(),
+                Payload::None => 0,
+            };
+            if limited && (wanted.payload || wanted.raw_payload) && payload_len > INLINE_DECODE_LIMIT {
+                return Ok(rustler::types::atom::Atom::from_str(env, "too_big")?.encode(env));
+            }
+            let props = NodeProps::of(node, node.payload.clone(), wanted, None);
+            (atoms::ok(), (encode_path(env, &path), encode_props(env, &props, wanted))).encode(env)
+        }
+        Err(e) => (atoms::error(), encode_error(env, &e)).encode(env),
+    })
+}
+
+/// `query(Engine, Pattern, PropsToReturn, IncludeRoot, Shape)` over every node
+/// the pattern matches, on the member's current tree version. Shape:
+/// `props_map` (`#{Path => Props}`), `data_map` (`#{Path => Data | Fun |
+/// undefined}`), `props_list` (`[{Path, Props}]` in tree order, parents
+/// first) or `count` (an integer). Dirty: results can be large.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn query<'a>(
+    env: Env<'a>,
+    engine: ResourceArc<Engine>,
+    pattern: Term<'a>,
+    props: Term<'a>,
+    include_root: bool,
+    shape: rustler::Atom,
+) -> NifResult<Term<'a>> {
+    let pattern = decode_pattern(pattern)?;
+    let wanted = decode_wanted(props)?;
+    let tree = engine.store.tree();
+    let found = query::get_many(&tree, &pattern, include_root, &TermMatcher);
+    let shape = shape.to_term(env).atom_to_string()?;
+    let props_of = |node: &Node| {
+        let props = NodeProps::of(node, node.payload.clone(), wanted, None);
+        encode_props(env, &props, wanted)
+    };
+    Ok(match shape.as_str() {
+        "count" => found.len().encode(env),
+        "props_list" => found
+            .iter()
+            .map(|(path, node)| (encode_path(env, path), props_of(node)).encode(env))
+            .collect::<Vec<Term>>()
+            .encode(env),
+        "props_map" => {
+            let pairs: Vec<(Term, Term)> = found.iter().map(|(path, node)| (encode_path(env, path), props_of(node))).collect();
+            Term::map_from_pairs(env, &pairs)?
+        }
+        "data_map" => {
+            let pairs: Vec<(Term, Term)> = found
+                .iter()
+                .map(|(path, node)| {
+                    let data = match &node.payload {
+                        Payload::None => atoms::undefined().encode(env),
+                        Payload::Data(b) | Payload::Sproc(b) => decode_stored_term(env, b.as_slice()),
+                    };
+                    (encode_path(env, path), data)
+                })
+                .collect();
+            Term::map_from_pairs(env, &pairs)?
+        }
+        _ => return Err(rustler::Error::BadArg),
+    })
 }

@@ -3,7 +3,8 @@
 
 use crate::atoms;
 use crate::codec::{decode_stored_term, encode_node_id, encode_path};
-use khepri_core::{DeleteReason, KhepriError, NodeProps, Payload, PropsWanted, Reply};
+use crate::pattern_codec::{encode_condition, encode_pattern};
+use khepri_core::{DeleteReason, KeepWhileReason, KhepriError, NodeProps, Payload, PropsWanted, Reply};
 use khepri_raft::WriteOutcome;
 use openraft_error::into_reply;
 use rustler::env::SavedTerm;
@@ -83,28 +84,63 @@ pub fn encode_reply<'a>(env: Env<'a>, reply: &Reply, wanted: PropsWanted) -> Ter
     }
 }
 
+fn map<'a>(env: Env<'a>, pairs: &[(Term<'a>, Term<'a>)]) -> Term<'a> {
+    Term::map_from_pairs(env, pairs).unwrap_or_else(|_| rustler::types::map::map_new(env))
+}
+
 /// `{khepri, Name, Props}` for a returned error.
 pub fn encode_error<'a>(env: Env<'a>, e: &KhepriError) -> Term<'a> {
+    let key = |a: rustler::Atom| a.encode(env);
     match e {
         KhepriError::NodeNotFound {
             node_name,
             node_path,
             node_is_target,
+            condition,
+        } => {
+            let mut pairs = vec![
+                (key(atoms::node_name()), encode_node_id(env, node_name)),
+                (key(atoms::node_path()), encode_path(env, node_path)),
+                (key(atoms::node_is_target()), node_is_target.encode(env)),
+            ];
+            if let Some(c) = condition {
+                pairs.push((key(atoms::condition()), encode_condition(env, c)));
+            }
+            (atoms::khepri(), atoms::node_not_found(), map(env, &pairs)).encode(env)
+        }
+        KhepriError::MismatchingNode {
+            node_name,
+            node_path,
+            node_is_target,
+            node_props,
+            condition,
         } => {
             let pairs = [
-                (
-                    atoms::node_name().encode(env),
-                    encode_node_id(env, node_name),
-                ),
-                (atoms::node_path().encode(env), encode_path(env, node_path)),
-                (
-                    atoms::node_is_target().encode(env),
-                    node_is_target.encode(env),
-                ),
+                (key(atoms::node_name()), encode_node_id(env, node_name)),
+                (key(atoms::node_path()), encode_path(env, node_path)),
+                (key(atoms::node_is_target()), node_is_target.encode(env)),
+                (key(atoms::node_props()), encode_props(env, node_props, PropsWanted::DEFAULT)),
+                (key(atoms::condition()), encode_condition(env, condition)),
             ];
-            let props = Term::map_from_pairs(env, &pairs)
-                .unwrap_or_else(|_| rustler::types::map::map_new(env));
-            (atoms::khepri(), atoms::node_not_found(), props).encode(env)
+            (atoms::khepri(), atoms::mismatching_node(), map(env, &pairs)).encode(env)
+        }
+        KhepriError::KeepWhileConditionsNotMet {
+            node_name,
+            node_path,
+            keep_while_reason,
+        } => {
+            let reason = match keep_while_reason {
+                KeepWhileReason::Failed(c) => encode_condition(env, c),
+                KeepWhileReason::PatternMatchesNoNodes(p) => {
+                    (atoms::pattern_matches_no_nodes(), encode_pattern(env, p)).encode(env)
+                }
+            };
+            let pairs = [
+                (key(atoms::node_name()), encode_node_id(env, node_name)),
+                (key(atoms::node_path()), encode_path(env, node_path)),
+                (key(atoms::keep_while_reason()), reason),
+            ];
+            (atoms::khepri(), atoms::keep_while_conditions_not_met(), map(env, &pairs)).encode(env)
         }
     }
 }

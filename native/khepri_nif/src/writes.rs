@@ -5,7 +5,6 @@ use crate::atoms;
 use crate::codec::decode_command;
 use crate::engine::Engine;
 use crate::reply::{encode_outcome, noproc, ReplyTo};
-use khepri_core::Command;
 use khepri_raft::CallbackResponder;
 use rustler::{Encoder, Env, NifResult, ResourceArc, Term};
 
@@ -19,9 +18,7 @@ fn submit<'a>(
     command: Term<'a>,
 ) -> NifResult<Term<'a>> {
     let command = decode_command(command)?;
-    let wanted = match &command {
-        Command::Put { wanted, .. } | Command::Delete { wanted, .. } => *wanted,
-    };
+    let wanted = command.opts().wanted;
     let reply = ReplyTo::new(env, tag);
     let responder = CallbackResponder::new(move |outcome| {
         reply.send(move |e| encode_outcome(e, outcome, wanted))

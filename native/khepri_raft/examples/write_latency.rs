@@ -4,7 +4,7 @@
 //!
 //! `cargo run --release --example write_latency -- [writes]`
 
-use khepri_core::{Bytes, Command, NodeId, Payload, PropsWanted};
+use khepri_core::{Bytes, Command, Component, NodeId, Payload, WriteOpts};
 use khepri_raft::{CallbackResponder, Store, StoreConfig};
 use std::os::unix::fs::FileExt;
 use std::time::Instant;
@@ -48,9 +48,12 @@ fn main() {
     for i in 0..n {
         let (tx, rx) = std::sync::mpsc::channel();
         let cmd = Command::Put {
-            path: vec![NodeId::atom("k"), NodeId::binary(i.to_string().as_bytes())],
+            pattern: vec![
+                Component::Name(NodeId::atom("k")),
+                Component::Name(NodeId::binary(i.to_string().as_bytes())),
+            ],
             payload: Payload::Data(Bytes::from(vec![1u8; 100])),
-            wanted: PropsWanted::NONE,
+            opts: WriteOpts::default(),
         };
         let t = Instant::now();
         let _ = store.submit(

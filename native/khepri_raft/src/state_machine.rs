@@ -5,6 +5,7 @@ use crate::snapshot::{self, SnapshotBody};
 use crate::types::{LogId, SnapshotMeta, StoredMembership, TypeConfig};
 use arc_swap::ArcSwap;
 use futures::{Stream, TryStreamExt};
+use khepri_core::data_match::TermMatcher;
 use khepri_core::Tree;
 use openraft::storage::{EntryResponder, RaftStateMachine};
 use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
@@ -131,7 +132,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let mut replies = Vec::new();
         while let Some((entry, responder)) = entries.try_next().await? {
             let reply = match &entry.payload {
-                EntryPayload::Normal(command) => command.apply(&mut self.tree),
+                EntryPayload::Normal(command) => command.apply(&mut self.tree, &TermMatcher).reply,
                 EntryPayload::Membership(m) => {
                     self.membership = StoredMembership::new(Some(entry.log_id), m.clone());
                     Ok(Vec::new())

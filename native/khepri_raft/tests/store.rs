@@ -2,7 +2,7 @@
 //! and the durable log, survive restarts, and snapshots plus log purges keep
 //! recovery exact.
 
-use khepri_core::{Bytes, Command, NodeId, Payload, PropsWanted};
+use khepri_core::{Bytes, Command, Component, NodeId, Payload, WriteOpts};
 use khepri_raft::{CallbackResponder, Store, StoreConfig};
 use std::path::Path;
 use std::time::Duration;
@@ -14,9 +14,9 @@ fn key(i: u64) -> Vec<NodeId> {
 
 fn put(i: u64) -> Command {
     Command::Put {
-        path: key(i),
+        pattern: key(i).into_iter().map(Component::Name).collect(),
         payload: Payload::Data(Bytes::from(i.to_le_bytes().to_vec())),
-        wanted: PropsWanted::NONE,
+        opts: WriteOpts::default(),
     }
 }
 
@@ -94,8 +94,8 @@ async fn snapshots_and_purges_keep_recovery_exact() {
         write_all(&store, (chunk * 50..chunk * 50 + 50).map(put).collect()).await;
     }
     let deletes = (0..100).map(|i| Command::Delete {
-        path: key(i),
-        wanted: PropsWanted::NONE,
+        pattern: key(i).into_iter().map(Component::Name).collect(),
+        opts: WriteOpts::default(),
     });
     write_all(&store, deletes.collect()).await;
     // A snapshot was taken and the log was purged behind it.
