@@ -15,7 +15,8 @@
 -export([start/0, start/1, start/2, start/3,
          stop/0, stop/1,
          get_store_ids/0,
-         info/0, info/1, info/2]).
+         info/0, info/1, info/2,
+         export/2, export/3, export/4, import/2, import/3]).
 -export([get/1, get/2, get/3, get_or/2, get_or/3, get_or/4,
          get_many/1, get_many/2, get_many/3,
          get_many_or/2, get_many_or/3, get_many_or/4,
@@ -485,6 +486,28 @@ unwrap(ok) -> ok;
 unwrap({ok, Value}) -> Value;
 unwrap(Bool) when is_boolean(Bool) -> Bool;
 unwrap({error, Reason}) -> erlang:error(Reason).
+
+%% -------------------------------------------------------------------
+%% Export and import (SPEC 4.10).
+%% -------------------------------------------------------------------
+
+%% @doc Exports the whole default store.
+export(Module, Priv) -> export(?DEFAULT, [?KHEPRI_WILDCARD_STAR_STAR], Module, Priv).
+%% @doc `export(StoreId, Module, Priv)' or `export(Pattern, Module, Priv)'.
+export(S, Module, Priv) when ?IS_STORE(S), is_atom(Module) ->
+    export(S, [?KHEPRI_WILDCARD_STAR_STAR], Module, Priv);
+export(Pattern, Module, Priv) when is_atom(Module) -> export(?DEFAULT, Pattern, Module, Priv).
+%% @doc Writes the nodes matching `Pattern' with the `khepri_import_export'
+%% module `Module'; `ok', `{ok, Priv}' or `{error, _}'.
+export(S, Pattern, Module, Priv) when ?IS_STORE(S), is_atom(Module) ->
+    khepri_backup:export(S, Pattern, Module, Priv).
+
+%% @doc Imports into the default store.
+import(Module, Priv) -> import(?DEFAULT, Module, Priv).
+%% @doc Applies the items read by `Module' from `Priv', in order, each as its
+%% own write; the first error stops the import and is returned.
+import(S, Module, Priv) when ?IS_STORE(S), is_atom(Module) ->
+    khepri_backup:import(S, Module, Priv).
 
 %% -------------------------------------------------------------------
 %% Info.

@@ -1,8 +1,8 @@
 //! Conversions between Erlang terms and engine values.
 
 use crate::atoms;
-use khepri_core::node_id::{TAG_ATOM, TAG_BINARY};
 use crate::pattern_codec::{decode_keep_while, decode_pattern};
+use khepri_core::node_id::{TAG_ATOM, TAG_BINARY};
 use khepri_core::{Bytes, Command, Node, NodeId, Payload, PropsWanted, WriteOpts};
 use rustler::types::ListIterator;
 use rustler::{Atom, Binary, Encoder, Env, Error, NifResult, OwnedBinary, Term, TermType};

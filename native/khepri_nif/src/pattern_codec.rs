@@ -20,7 +20,9 @@ pub fn decode_pattern(term: Term) -> NifResult<Pattern> {
             TermType::Atom | TermType::Binary => {
                 let mut key = Vec::with_capacity(32);
                 push_key(item, &mut key)?;
-                NodeId::from_key(&key).map(Component::Name).ok_or(Error::BadArg)
+                NodeId::from_key(&key)
+                    .map(Component::Name)
+                    .ok_or(Error::BadArg)
             }
             _ => decode_condition(item).map(Component::Cond),
         })
@@ -33,7 +35,9 @@ pub fn decode_condition(term: Term) -> NifResult<Condition> {
         TermType::Atom | TermType::Binary => {
             let mut key = Vec::with_capacity(32);
             push_key(term, &mut key)?;
-            return NodeId::from_key(&key).map(Condition::Name).ok_or(Error::BadArg);
+            return NodeId::from_key(&key)
+                .map(Condition::Name)
+                .ok_or(Error::BadArg);
         }
         TermType::Integer if term.decode::<i64>()? == THIS_NODE => return Ok(Condition::ThisNode),
         _ => {}
@@ -80,14 +84,22 @@ fn decode_regex(term: Term) -> NifResult<NameRegex> {
     } else {
         // A string: a list of code points.
         let chars: Vec<u32> = term.decode()?;
-        chars.into_iter().map(char::from_u32).collect::<Option<String>>().ok_or(Error::BadArg)?
+        chars
+            .into_iter()
+            .map(char::from_u32)
+            .collect::<Option<String>>()
+            .ok_or(Error::BadArg)?
     };
     Ok(NameRegex::regex(source, original))
 }
 
 fn decode_comparison(term: Term) -> NifResult<Comparison> {
     if let Ok(value) = term.decode::<i64>() {
-        return Ok(Comparison { op: CmpOp::Eq, value, bare: true });
+        return Ok(Comparison {
+            op: CmpOp::Eq,
+            value,
+            bare: true,
+        });
     }
     let (op, value): (Atom, i64) = term.decode()?;
     let env = term.get_env();
@@ -100,7 +112,11 @@ fn decode_comparison(term: Term) -> NifResult<Comparison> {
         "ge" => CmpOp::Ge,
         _ => return Err(Error::BadArg),
     };
-    Ok(Comparison { op, value, bare: false })
+    Ok(Comparison {
+        op,
+        value,
+        bare: false,
+    })
 }
 
 /// Decodes keep_while conditions: `[{AbsolutePattern, Condition}]`.
@@ -122,7 +138,8 @@ fn stored<'a>(env: Env<'a>, bytes: &Bytes) -> Term<'a> {
 }
 
 fn record<'a>(env: Env<'a>, name: &str, fields: &[Term<'a>]) -> Term<'a> {
-    let tag = Atom::from_str(env, name).map_or_else(|_| atoms::undefined().encode(env), |a| a.encode(env));
+    let tag = Atom::from_str(env, name)
+        .map_or_else(|_| atoms::undefined().encode(env), |a| a.encode(env));
     let mut all = Vec::with_capacity(fields.len() + 1);
     all.push(tag);
     all.extend_from_slice(fields);
@@ -141,7 +158,11 @@ fn encode_comparison<'a>(env: Env<'a>, c: &Comparison) -> Term<'a> {
         CmpOp::Gt => "gt",
         CmpOp::Ge => "ge",
     };
-    (Atom::from_str(env, op).unwrap_or_else(|_| atoms::undefined()), c.value).encode(env)
+    (
+        Atom::from_str(env, op).unwrap_or_else(|_| atoms::undefined()),
+        c.value,
+    )
+        .encode(env)
 }
 
 fn encode_regex<'a>(env: Env<'a>, re: &NameRegex) -> Term<'a> {
@@ -157,8 +178,12 @@ pub fn encode_condition<'a>(env: Env<'a>, c: &Condition) -> Term<'a> {
     match c {
         Condition::Name(n) => encode_node_id(env, n),
         Condition::ThisNode => THIS_NODE.encode(env),
-        Condition::NameMatches(re) => record(env, "if_name_matches", &[encode_regex(env, re), undefined]),
-        Condition::PathMatches(re) => record(env, "if_path_matches", &[encode_regex(env, re), undefined]),
+        Condition::NameMatches(re) => {
+            record(env, "if_name_matches", &[encode_regex(env, re), undefined])
+        }
+        Condition::PathMatches(re) => {
+            record(env, "if_path_matches", &[encode_regex(env, re), undefined])
+        }
         Condition::HasPayload(b) => record(env, "if_has_payload", &[b.encode(env)]),
         Condition::HasData(b) => record(env, "if_has_data", &[b.encode(env)]),
         Condition::HasSproc(b) => record(env, "if_has_sproc", &[b.encode(env)]),
@@ -168,9 +193,15 @@ pub fn encode_condition<'a>(env: Env<'a>, c: &Condition) -> Term<'a> {
             "if_data_matches",
             &[stored(env, &dm.pattern), stored(env, &dm.guards), undefined],
         ),
-        Condition::PayloadVersion(cmp) => record(env, "if_payload_version", &[encode_comparison(env, cmp)]),
-        Condition::ChildListVersion(cmp) => record(env, "if_child_list_version", &[encode_comparison(env, cmp)]),
-        Condition::ChildListLength(cmp) => record(env, "if_child_list_length", &[encode_comparison(env, cmp)]),
+        Condition::PayloadVersion(cmp) => {
+            record(env, "if_payload_version", &[encode_comparison(env, cmp)])
+        }
+        Condition::ChildListVersion(cmp) => {
+            record(env, "if_child_list_version", &[encode_comparison(env, cmp)])
+        }
+        Condition::ChildListLength(cmp) => {
+            record(env, "if_child_list_length", &[encode_comparison(env, cmp)])
+        }
         Condition::Not(inner) => record(env, "if_not", &[encode_condition(env, inner)]),
         Condition::All(cs) => record(env, "if_all", &[encode_conditions(env, cs)]),
         Condition::Any(cs) => record(env, "if_any", &[encode_conditions(env, cs)]),
@@ -178,7 +209,10 @@ pub fn encode_condition<'a>(env: Env<'a>, c: &Condition) -> Term<'a> {
 }
 
 fn encode_conditions<'a>(env: Env<'a>, cs: &[Condition]) -> Term<'a> {
-    cs.iter().map(|c| encode_condition(env, c)).collect::<Vec<_>>().encode(env)
+    cs.iter()
+        .map(|c| encode_condition(env, c))
+        .collect::<Vec<_>>()
+        .encode(env)
 }
 
 /// A pattern as a native pattern list.

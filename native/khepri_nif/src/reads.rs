@@ -8,10 +8,11 @@ use crate::codec::{
     INLINE_DECODE_LIMIT,
 };
 use crate::engine::Engine;
-use crate::pattern_codec::decode_pattern;
+use crate::pattern_codec::{decode_pattern, encode_condition, encode_pattern};
 use crate::reply::{encode_error, encode_props};
+use khepri_core::condition::{CmpOp, Comparison};
 use khepri_core::data_match::TermMatcher;
-use khepri_core::{query, Node, NodeId, NodeProps, Payload};
+use khepri_core::{query, Condition, Node, NodeId, NodeProps, Payload};
 use rustler::{Encoder, Env, NifResult, ResourceArc, Term};
 
 /// `get(Engine, Path)`: `{ok, Term}`, `{ok, undefined}` (no payload),
@@ -90,17 +91,33 @@ fn walk<'a>(env: Env<'a>, node: &Node, path: &mut Vec<NodeId>, out: &mut Vec<Ter
 /// targets; `too_big` when its payload is large enough to need
 /// `get_one_dirty/3` (decoding it here would hold a normal scheduler).
 #[rustler::nif]
-fn get_one<'a>(env: Env<'a>, engine: ResourceArc<Engine>, pattern: Term<'a>, props: Term<'a>) -> NifResult<Term<'a>> {
+fn get_one<'a>(
+    env: Env<'a>,
+    engine: ResourceArc<Engine>,
+    pattern: Term<'a>,
+    props: Term<'a>,
+) -> NifResult<Term<'a>> {
     one(env, &engine, pattern, props, true)
 }
 
 /// `get_one/3` on a dirty scheduler, for large payloads.
 #[rustler::nif(schedule = "DirtyCpu")]
-fn get_one_dirty<'a>(env: Env<'a>, engine: ResourceArc<Engine>, pattern: Term<'a>, props: Term<'a>) -> NifResult<Term<'a>> {
+fn get_one_dirty<'a>(
+    env: Env<'a>,
+    engine: ResourceArc<Engine>,
+    pattern: Term<'a>,
+    props: Term<'a>,
+) -> NifResult<Term<'a>> {
     one(env, &engine, pattern, props, false)
 }
 
-fn one<'a>(env: Env<'a>, engine: &Engine, pattern: Term<'a>, props: Term<'a>, limited: bool) -> NifResult<Term<'a>> {
+fn one<'a>(
+    env: Env<'a>,
+    engine: &Engine,
+    pattern: Term<'a>,
+    props: Term<'a>,
+    limited: bool,
+) -> NifResult<Term<'a>> {
     let pattern = decode_pattern(pattern)?;
     let wanted = decode_wanted(props)?;
     let tree = engine.store.tree();
@@ -110,11 +127,18 @@ fn one<'a>(env: Env<'a>, engine: &Engine, pattern: Term<'a>, props: Term<'a>, li
                 Payload::Data(b) | Payload::Sproc(b) => b.len(),
                 Payload::None => 0,
             };
-            if limited && (wanted.payload || wanted.raw_payload) && payload_len > INLINE_DECODE_LIMIT {
+            if limited
+                && (wanted.payload || wanted.raw_payload)
+                && payload_len > INLINE_DECODE_LIMIT
+            {
                 return Ok(rustler::types::atom::Atom::from_str(env, "too_big")?.encode(env));
             }
             let props = NodeProps::of(node, node.payload.clone(), wanted, None);
-            (atoms::ok(), (encode_path(env, &path), encode_props(env, &props, wanted))).encode(env)
+            (
+                atoms::ok(),
+                (encode_path(env, &path), encode_props(env, &props, wanted)),
+            )
+                .encode(env)
         }
         Err(e) => (atoms::error(), encode_error(env, &e)).encode(env),
     })
@@ -151,7 +175,10 @@ fn query<'a>(
             .collect::<Vec<Term>>()
             .encode(env),
         "props_map" => {
-            let pairs: Vec<(Term, Term)> = found.iter().map(|(path, node)| (encode_path(env, path), props_of(node))).collect();
+            let pairs: Vec<(Term, Term)> = found
+                .iter()
+                .map(|(path, node)| (encode_path(env, path), props_of(node)))
+                .collect();
             Term::map_from_pairs(env, &pairs)?
         }
         "data_map" => {
@@ -160,7 +187,9 @@ fn query<'a>(
                 .map(|(path, node)| {
                     let data = match &node.payload {
                         Payload::None => atoms::undefined().encode(env),
-                        Payload::Data(b) | Payload::Sproc(b) => decode_stored_term(env, b.as_slice()),
+                        Payload::Data(b) | Payload::Sproc(b) => {
+                            decode_stored_term(env, b.as_slice())
+                        }
                     };
                     (encode_path(env, path), data)
                 })
@@ -169,4 +198,61 @@ fn query<'a>(
         }
         _ => return Err(rustler::Error::BadArg),
     })
+}
+
+/// `export(Engine, Pattern)`: the backup items of SPEC 4.10 for the nodes the
+/// pattern matches, parents first: `[{Path, RawPayload, PutOptions}]` for
+/// every node with a payload or a keep_while (an auto-created parent's
+/// implicit keep_while included). Sprocs come as funs; the caller encodes them.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn export<'a>(env: Env<'a>, engine: ResourceArc<Engine>, pattern: Term<'a>) -> NifResult<Term<'a>> {
+    let pattern = decode_pattern(pattern)?;
+    let tree = engine.store.tree();
+    let implicit = Condition::Any(vec![
+        Condition::ChildListLength(Comparison {
+            op: CmpOp::Gt,
+            value: 0,
+            bare: false,
+        }),
+        Condition::HasPayload(true),
+    ]);
+    let mut items = Vec::new();
+    for (path, node) in query::get_many(&tree, &pattern, false, &TermMatcher) {
+        let keep_while: Option<Vec<(Term, Term)>> = match (&node.keep_while, node.auto_created) {
+            (Some(kw), _) => Some(
+                kw.iter()
+                    .map(|(k, c)| (encode_pattern(env, k), encode_condition(env, c)))
+                    .collect(),
+            ),
+            (None, true) => Some(vec![(
+                encode_path(env, &path),
+                encode_condition(env, &implicit),
+            )]),
+            (None, false) => None,
+        };
+        if !node.payload.is_some() && keep_while.is_none() {
+            continue;
+        }
+        let raw = match &node.payload {
+            Payload::None => atoms::no_payload().encode(env),
+            Payload::Data(b) => {
+                (atoms::p_data(), decode_stored_term(env, b.as_slice())).encode(env)
+            }
+            Payload::Sproc(b) => (
+                atoms::p_sproc(),
+                decode_stored_term(env, b.as_slice()),
+                atoms::rw(),
+            )
+                .encode(env),
+        };
+        let opts = match keep_while {
+            Some(pairs) => {
+                let kw = Term::map_from_pairs(env, &pairs)?;
+                Term::map_from_pairs(env, &[(atoms::keep_while().encode(env), kw)])?
+            }
+            None => rustler::types::map::map_new(env),
+        };
+        items.push((encode_path(env, &path), raw, opts).encode(env));
+    }
+    Ok(items.encode(env))
 }

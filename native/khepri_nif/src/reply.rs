@@ -4,7 +4,9 @@
 use crate::atoms;
 use crate::codec::{decode_stored_term, encode_node_id, encode_path};
 use crate::pattern_codec::{encode_condition, encode_pattern};
-use khepri_core::{DeleteReason, KeepWhileReason, KhepriError, NodeProps, Payload, PropsWanted, Reply};
+use khepri_core::{
+    DeleteReason, KeepWhileReason, KhepriError, NodeProps, Payload, PropsWanted, Reply,
+};
 use khepri_raft::WriteOutcome;
 use openraft_error::into_reply;
 use rustler::env::SavedTerm;
@@ -119,7 +121,10 @@ pub fn encode_error<'a>(env: Env<'a>, e: &KhepriError) -> Term<'a> {
                 (key(atoms::node_name()), encode_node_id(env, node_name)),
                 (key(atoms::node_path()), encode_path(env, node_path)),
                 (key(atoms::node_is_target()), node_is_target.encode(env)),
-                (key(atoms::node_props()), encode_props(env, node_props, PropsWanted::DEFAULT)),
+                (
+                    key(atoms::node_props()),
+                    encode_props(env, node_props, PropsWanted::DEFAULT),
+                ),
                 (key(atoms::condition()), encode_condition(env, condition)),
             ];
             (atoms::khepri(), atoms::mismatching_node(), map(env, &pairs)).encode(env)
@@ -140,7 +145,12 @@ pub fn encode_error<'a>(env: Env<'a>, e: &KhepriError) -> Term<'a> {
                 (key(atoms::node_path()), encode_path(env, node_path)),
                 (key(atoms::keep_while_reason()), reason),
             ];
-            (atoms::khepri(), atoms::keep_while_conditions_not_met(), map(env, &pairs)).encode(env)
+            (
+                atoms::khepri(),
+                atoms::keep_while_conditions_not_met(),
+                map(env, &pairs),
+            )
+                .encode(env)
         }
     }
 }
