@@ -42,6 +42,36 @@ e3_patterns_test() ->
         {ok, none} = khepri:get_or(S, [zoo, birds], none)
     end).
 
+e2_compare_and_swap_test() ->
+    with_store(ex2b, fun(S, _) ->
+        ok = khepri:put(S, [fruit], pear),
+        {error, ?khepri_error(mismatching_node, #{condition := #if_data_matches{}})} =
+            khepri:compare_and_swap(S, [fruit], apple, plum),
+        ok = khepri:compare_and_swap(S, [fruit], pear, plum),
+        {ok, plum} = khepri:get(S, [fruit]),
+        %% match patterns with variables and guards
+        ok = khepri:put(S, [acct], #{balance => 10}),
+        ok = khepri:compare_and_swap(S, [acct], #{balance => '$1'}, #{balance => 5}),
+        Cond = #if_data_matches{pattern = #{balance => '$1'}, conditions = [{'<', '$1', 3}]},
+        {error, ?khepri_error(mismatching_node, _)} =
+            khepri:put(S, khepri_path:combine_with_conditions([acct], [Cond]), #{balance => 0}),
+        ?assertError(?khepri_exception(unsupported_condition, _),
+                     khepri:compare_and_swap(S, [acct], '$1', x, #{}) =:= ok andalso
+                     khepri:put(S, khepri_path:combine_with_conditions(
+                                     [acct], [#if_data_matches{pattern = '$1',
+                                                               conditions = [{'==', '$1', {self}}]}]), y))
+    end).
+
+e4_failing_condition_on_an_existing_node_in_reads_test() ->
+    with_store(ex4, fun(S, _) ->
+        ok = khepri:put(S, [fruit], pear),
+        P = khepri_path:combine_with_conditions([fruit], [#if_data_matches{pattern = apple}]),
+        false = khepri:exists(S, P),
+        {error, ?khepri_error(node_not_found, #{node_path := [fruit], node_is_target := true})} = khepri:get(S, P),
+        {ok, dflt} = khepri:get_or(S, P, dflt),
+        {ok, #{}} = khepri_adv:get(S, P)
+    end).
+
 e5_auto_created_ancestors_are_reclaimed_test() ->
     with_store(ex5, fun(S, _) ->
         ok = khepri:put(S, [a, b, c], 1),

@@ -1,4 +1,6 @@
-ExUnit.start()
+# `:known_gap` tests assert what SPEC.md specifies where the implementation
+# does not (yet) comply; run them with `mix test --only known_gap`.
+ExUnit.start(exclude: [:known_gap])
 
 defmodule Khepri.TestStore do
   @moduledoc false
@@ -19,5 +21,23 @@ defmodule Khepri.TestStore do
 
     {:ok, ^store} = Khepri.start(dir, store)
     Map.merge(context, %{dir: dir, store: store})
+  end
+
+  # Like start/1, and makes the store the default one (`:default_store_id`)
+  # until the test exits. Changes the application environment: only for
+  # tests that are not async.
+  def start_default(context \\ %{}) do
+    saved = Application.fetch_env(:khepri, :default_store_id)
+    context = start(context)
+    Application.put_env(:khepri, :default_store_id, context.store)
+
+    on_exit(fn ->
+      case saved do
+        {:ok, value} -> Application.put_env(:khepri, :default_store_id, value)
+        :error -> Application.delete_env(:khepri, :default_store_id)
+      end
+    end)
+
+    context
   end
 end

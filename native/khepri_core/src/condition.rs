@@ -128,12 +128,32 @@ fn compile_regex(source: &str) -> Result<pcre2::bytes::Regex, pcre2::Error> {
 
 /// `#if_data_matches{}`: an ETS match specification on the node's data. The
 /// pattern and guards are kept as the external-format bytes they came in.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DataMatch {
     /// The match pattern (`'_'`, `'$N'` variables, literals).
     pub pattern: Bytes,
     /// The list of guards.
     pub guards: Bytes,
+    /// Compiled on first use; `None` if it does not compile (never holds).
+    #[serde(skip)]
+    pub compiled: Arc<OnceLock<Option<crate::match_spec::MatchSpec>>>,
+}
+
+impl PartialEq for DataMatch {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern && self.guards == other.guards
+    }
+}
+
+impl DataMatch {
+    /// A data condition from the external format of its pattern and guards.
+    pub fn new(pattern: Bytes, guards: Bytes) -> Self {
+        DataMatch {
+            pattern,
+            guards,
+            compiled: Arc::default(),
+        }
+    }
 }
 
 /// A condition on a node, given its name.

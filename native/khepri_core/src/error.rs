@@ -15,7 +15,8 @@ pub enum KeepWhileReason {
     PatternMatchesNoNodes(Pattern),
 }
 
-/// A returned (not raised) Khepri error.
+/// A returned (not raised) Khepri error. Large parts are boxed: errors are
+/// rare, results are passed by value on every read and write.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum KhepriError {
     /// `node_not_found`: a single-node read, or a write through a missing
@@ -28,7 +29,7 @@ pub enum KhepriError {
         /// Whether it is the target of the call rather than an ancestor.
         node_is_target: bool,
         /// The component's condition, when it was one.
-        condition: Option<Condition>,
+        condition: Option<Box<Condition>>,
     },
     /// `mismatching_node`: a write's path condition fails on an existing node.
     MismatchingNode {
@@ -39,9 +40,9 @@ pub enum KhepriError {
         /// Whether it is the target of the call.
         node_is_target: bool,
         /// Its properties (payload and payload version).
-        node_props: NodeProps,
+        node_props: Box<NodeProps>,
         /// The condition that failed.
-        condition: Condition,
+        condition: Box<Condition>,
     },
     /// `keep_while_conditions_not_met`: a put's keep_while does not hold.
     KeepWhileConditionsNotMet {
@@ -50,6 +51,6 @@ pub enum KhepriError {
         /// Path of the node being written.
         node_path: Path,
         /// What failed.
-        keep_while_reason: KeepWhileReason,
+        keep_while_reason: Box<KeepWhileReason>,
     },
 }

@@ -37,11 +37,14 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Deepest nesting of pattern or guard expressions accepted.
+/// Deepest nesting of pattern or guard expressions accepted (deeper ones are
+/// [`Unsupported`]).
 ///
-/// ETS has no such limit. Matching and evaluation recurse over the pattern
-/// and guard structure (never over the data), so this bounds their stack use.
-pub const MAX_SPEC_DEPTH: usize = 1_000;
+/// ETS has no such limit. Compiling, matching and evaluating recurse over the
+/// pattern and guard structure (never over the data), so this bounds their
+/// stack use: about 100 KB at the limit in a release build (measured; a debug
+/// build needs about five times that).
+pub const MAX_SPEC_DEPTH: usize = 100;
 
 /// A pattern or guard that cannot be evaluated by the engine.
 #[derive(Clone, Debug)]
@@ -54,7 +57,11 @@ pub struct Unsupported {
 
 impl fmt::Display for Unsupported {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unsupported match spec expression {}: {}", self.expression, self.reason)
+        write!(
+            f,
+            "unsupported match spec expression {}: {}",
+            self.expression, self.reason
+        )
     }
 }
 
@@ -187,7 +194,11 @@ enum Pat {
     Map(Vec<(Term, Pat)>),
 }
 
-fn compile_pat(t: &Term, vars: &mut BTreeMap<i32, usize>, depth: usize) -> Result<Pat, Unsupported> {
+fn compile_pat(
+    t: &Term,
+    vars: &mut BTreeMap<i32, usize>,
+    depth: usize,
+) -> Result<Pat, Unsupported> {
     if depth > MAX_SPEC_DEPTH {
         return unsupported(t, "pattern nested too deeply");
     }
@@ -256,7 +267,9 @@ fn match_pat<'a>(p: &Pat, d: &'a Term, binds: &mut [Option<Cow<'a, Term>>]) -> b
         Pat::Same(s) => binds[*s].as_ref().is_some_and(|b| b.exact_eq(d)),
         Pat::Lit(l) => literal_eq(l, d),
         Pat::Tuple(ps) => match d {
-            Term::Tuple(es) if es.len() == ps.len() => ps.iter().zip(es).all(|(p, e)| match_pat(p, e, binds)),
+            Term::Tuple(es) if es.len() == ps.len() => {
+                ps.iter().zip(es).all(|(p, e)| match_pat(p, e, binds))
+            }
             _ => false,
         },
         Pat::Map(pairs) => match d {
@@ -289,7 +302,9 @@ fn match_pat<'a>(p: &Pat, d: &'a Term, binds: &mut [Option<Cow<'a, Term>>]) -> b
                     binds[*s] = Some(Cow::Owned(suffix(rest, end)));
                     true
                 }
-                Pat::Same(s) => binds[*s].as_ref().is_some_and(|b| b.exact_eq(&suffix(rest, end))),
+                Pat::Same(s) => binds[*s]
+                    .as_ref()
+                    .is_some_and(|b| b.exact_eq(&suffix(rest, end))),
                 _ => false,
             }
         }
@@ -488,7 +503,9 @@ fn compile_expr(t: &Term, vars: &BTreeMap<i32, usize>, depth: usize) -> Result<E
                 return unsupported(t, "empty tuple is not an expression (use {{}})");
             };
             match head {
-                Term::Tuple(inner) if args.is_empty() => Expr::Tuple(inner.iter().map(sub).collect::<Result<_, _>>()?),
+                Term::Tuple(inner) if args.is_empty() => {
+                    Expr::Tuple(inner.iter().map(sub).collect::<Result<_, _>>()?)
+                }
                 Term::Atom(name) => {
                     let name: &str = name;
                     match (name, args.len()) {
@@ -503,11 +520,21 @@ fn compile_expr(t: &Term, vars: &BTreeMap<i32, usize>, depth: usize) -> Result<E
                             Expr::Bool(op, args.iter().map(sub).collect::<Result<_, _>>()?)
                         }
                         _ if NON_DETERMINISTIC.contains(&(name, args.len())) => {
-                            return unsupported(t, format!("{name}/{} is not deterministic", args.len()))
+                            return unsupported(
+                                t,
+                                format!("{name}/{} is not deterministic", args.len()),
+                            )
                         }
                         _ => match BIFS.iter().find(|(n, a, _)| *n == name && *a == args.len()) {
-                            Some((_, _, bif)) => Expr::Call(*bif, args.iter().map(sub).collect::<Result<_, _>>()?),
-                            None => return unsupported(t, format!("unknown guard function {name}/{}", args.len())),
+                            Some((_, _, bif)) => {
+                                Expr::Call(*bif, args.iter().map(sub).collect::<Result<_, _>>()?)
+                            }
+                            None => {
+                                return unsupported(
+                                    t,
+                                    format!("unknown guard function {name}/{}", args.len()),
+                                )
+                            }
                         },
                     }
                 }
@@ -570,14 +597,19 @@ fn eval<'a>(e: &'a Expr, env: &Env<'a>) -> Result<Val<'a>, Fail> {
             Ok(Cow::Owned(Term::list(vals)))
         }
         Expr::Tuple(es) => Ok(Cow::Owned(Term::Tuple(
-            es.iter().map(|x| eval(x, env).map(Cow::into_owned)).collect::<Result<_, _>>()?,
+            es.iter()
+                .map(|x| eval(x, env).map(Cow::into_owned))
+                .collect::<Result<_, _>>()?,
         ))),
         Expr::List(cells, tail) => {
             let elems = cells
                 .iter()
                 .map(|x| eval(x, env).map(Cow::into_owned))
                 .collect::<Result<_, _>>()?;
-            Ok(Cow::Owned(Term::improper_list(elems, eval(tail, env)?.into_owned())))
+            Ok(Cow::Owned(Term::improper_list(
+                elems,
+                eval(tail, env)?.into_owned(),
+            )))
         }
         Expr::Map(pairs) => {
             let mut out = Vec::with_capacity(pairs.len());
@@ -603,7 +635,11 @@ fn eval_bool<'a>(op: BoolOp, args: &'a [Expr], env: &Env<'a>) -> Result<Val<'a>,
             let mut acc = matches!(op, BoolOp::And);
             for a in args {
                 let b = as_bool(&*eval(a, env)?)?;
-                acc = if matches!(op, BoolOp::And) { acc && b } else { acc || b };
+                acc = if matches!(op, BoolOp::And) {
+                    acc && b
+                } else {
+                    acc || b
+                };
             }
             boolean(acc)
         }
@@ -624,7 +660,10 @@ fn eval_bool<'a>(op: BoolOp, args: &'a [Expr], env: &Env<'a>) -> Result<Val<'a>,
 }
 
 /// Narrows a value to a part of it: borrowed parts stay borrowed.
-fn project<'a>(v: Val<'a>, f: impl for<'x> Fn(&'x Term) -> Option<&'x Term>) -> Result<Val<'a>, Fail> {
+fn project<'a>(
+    v: Val<'a>,
+    f: impl for<'x> Fn(&'x Term) -> Option<&'x Term>,
+) -> Result<Val<'a>, Fail> {
     match v {
         Cow::Borrowed(t) => f(t).map(Cow::Borrowed).ok_or(Fail),
         Cow::Owned(t) => f(&t).cloned().map(Cow::Owned).ok_or(Fail),
@@ -670,7 +709,9 @@ fn call<'a>(bif: Bif, mut args: Vec<Val<'a>>) -> Result<Val<'a>, Fail> {
                 return Err(Fail);
             };
             boolean(match a0 {
-                Term::Tuple(es) => es.len() as i64 == *size && es.first().is_some_and(|e| e.exact_eq(a(1))),
+                Term::Tuple(es) => {
+                    es.len() as i64 == *size && es.first().is_some_and(|e| e.exact_eq(a(1)))
+                }
                 _ => false,
             })
         }
@@ -734,7 +775,9 @@ fn call<'a>(bif: Bif, mut args: Vec<Val<'a>>) -> Result<Val<'a>, Fail> {
         Bif::Float => owned(arith::float(a0)?),
         Bif::Size => match a0 {
             Term::Tuple(es) => owned(Term::Int(es.len() as i64)),
-            Term::Binary(_) | Term::Bitstring { .. } => owned(Term::Int((a0.bit_size().unwrap_or(0) / 8) as i64)),
+            Term::Binary(_) | Term::Bitstring { .. } => {
+                owned(Term::Int((a0.bit_size().unwrap_or(0) / 8) as i64))
+            }
             _ => Err(Fail),
         },
         Bif::BitSize => match a0.bit_size() {
@@ -812,7 +855,10 @@ fn binary_part<'a>(subject: &Term, pos: i64, len: i64) -> Result<Val<'a>, Fail> 
         _ => return Err(Fail),
     };
     let (start, len) = if len < 0 {
-        (pos.checked_add(len).ok_or(Fail)?, len.checked_neg().ok_or(Fail)?)
+        (
+            pos.checked_add(len).ok_or(Fail)?,
+            len.checked_neg().ok_or(Fail)?,
+        )
     } else {
         (pos, len)
     };
@@ -851,7 +897,11 @@ mod tests {
         assert!(ms.matches(&Term::Int(4)));
         assert!(ms.matches(&Term::atom("x")));
         assert!(!ms.matches(&Term::Int(2)));
-        let err = t(vec![a("=="), t(vec![a("div"), a("$1"), Term::Int(0)]), Term::Int(0)]);
+        let err = t(vec![
+            a("=="),
+            t(vec![a("div"), a("$1"), Term::Int(0)]),
+            Term::Int(0),
+        ]);
         assert!(!compile(&a("$1"), &[err]).unwrap().matches(&Term::Int(1)));
     }
 

@@ -31,7 +31,7 @@ pub fn get_one<'t>(
                 .unwrap_or_else(|| crate::NodeId::binary(b"")),
             node_path: path.clone(),
             node_is_target: is_target,
-            condition: cond.cloned(),
+            condition: cond.cloned().map(Box::new),
         };
         let Some(name) = component.specific_name() else {
             return Err(missing(&path));
@@ -44,7 +44,7 @@ pub fn get_one<'t>(
                     node_name: name.clone(),
                     node_path: path,
                     node_is_target: true,
-                    condition: Some(c.clone()),
+                    condition: Some(Box::new(c.clone())),
                 });
             }
         }

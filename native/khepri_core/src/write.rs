@@ -432,8 +432,8 @@ pub fn check_single_write(
                         node_name: name,
                         node_path: path,
                         node_is_target: is_target,
-                        node_props: default_props(child),
-                        condition: failed.clone(),
+                        node_props: Box::new(default_props(child)),
+                        condition: Box::new(failed.clone()),
                     });
                 }
             }
@@ -442,7 +442,7 @@ pub fn check_single_write(
                     node_name: name,
                     node_path: path,
                     node_is_target: is_target,
-                    condition: Some(cond.clone()),
+                    condition: Some(Box::new(cond.clone())),
                 });
             }
             _ => {}
@@ -459,7 +459,7 @@ fn not_found_at(component: &Component, path: &[NodeId], is_target: bool) -> Khep
         node_path: path.to_vec(),
         node_is_target: is_target,
         condition: match component {
-            Component::Cond(c) => Some(c.clone()),
+            Component::Cond(c) => Some(Box::new(c.clone())),
             Component::Name(_) => None,
         },
     }
@@ -522,6 +522,6 @@ fn check_keep_while(
     keep_while_met(tree, &others, dm).map_err(|reason| KhepriError::KeepWhileConditionsNotMet {
         node_name: path.last().cloned().unwrap_or_else(|| NodeId::binary(b"")),
         node_path: path.to_vec(),
-        keep_while_reason: reason,
+        keep_while_reason: Box::new(reason),
     })
 }

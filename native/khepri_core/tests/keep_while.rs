@@ -87,7 +87,7 @@ fn keep_while_is_validated_at_write_time() {
         KhepriError::KeepWhileConditionsNotMet {
             node_name: NodeId::binary(b"x2"),
             node_path: vec![NodeId::atom("x"), NodeId::binary(b"x2")],
-            keep_while_reason: KeepWhileReason::PatternMatchesNoNodes(missing),
+            keep_while_reason: Box::new(KeepWhileReason::PatternMatchesNoNodes(missing)),
         }
     );
     assert_eq!(t.node_count(), 1, "nothing written");

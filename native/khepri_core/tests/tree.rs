@@ -136,7 +136,7 @@ fn create_update_and_compare_and_swap_errors() {
             assert_eq!(node_path, p(&["fruit"]));
             assert!(node_is_target);
             assert_eq!(node_props.payload, data("pear"));
-            assert_eq!(condition, Condition::NodeExists(false));
+            assert_eq!(*condition, Condition::NodeExists(false));
         }
         other => panic!("{other:?}"),
     }
@@ -152,7 +152,7 @@ fn create_update_and_compare_and_swap_errors() {
             node_name: NodeId::atom("veg"),
             node_path: p(&["veg"]),
             node_is_target: true,
-            condition: Some(whole)
+            condition: Some(Box::new(whole))
         }
     );
     // create on missing works, update on existing works

@@ -54,10 +54,10 @@ pub fn decode_condition(term: Term) -> NifResult<Condition> {
         ("if_has_data", 1) => Condition::HasData(flag(0)?),
         ("if_has_sproc", 1) => Condition::HasSproc(flag(0)?),
         ("if_node_exists", 1) => Condition::NodeExists(flag(0)?),
-        ("if_data_matches", 3) => Condition::DataMatches(DataMatch {
-            pattern: Bytes::from(rest[0].to_binary().as_slice()),
-            guards: Bytes::from(rest[1].to_binary().as_slice()),
-        }),
+        ("if_data_matches", 3) => Condition::DataMatches(DataMatch::new(
+            Bytes::from(rest[0].to_binary().as_slice()),
+            Bytes::from(rest[1].to_binary().as_slice()),
+        )),
         ("if_payload_version", 1) => Condition::PayloadVersion(decode_comparison(rest[0])?),
         ("if_child_list_version", 1) => Condition::ChildListVersion(decode_comparison(rest[0])?),
         ("if_child_list_length", 1) => Condition::ChildListLength(decode_comparison(rest[0])?),

@@ -134,7 +134,7 @@ pub fn encode_error<'a>(env: Env<'a>, e: &KhepriError) -> Term<'a> {
             node_path,
             keep_while_reason,
         } => {
-            let reason = match keep_while_reason {
+            let reason = match &**keep_while_reason {
                 KeepWhileReason::Failed(c) => encode_condition(env, c),
                 KeepWhileReason::PatternMatchesNoNodes(p) => {
                     (atoms::pattern_matches_no_nodes(), encode_pattern(env, p)).encode(env)

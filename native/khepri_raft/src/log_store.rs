@@ -1,8 +1,9 @@
 //! openraft's log storage on top of the durable segmented log.
 //!
-//! Entries since the last purge are also kept decoded in memory: openraft reads
-//! them back to apply and to replicate, and a purge after each snapshot keeps
-//! that window small.
+//! The newest entries are also kept decoded in memory ([`CACHED_ENTRIES`]):
+//! openraft reads entries back right after appending them, to apply and to
+//! replicate them. Older entries (a lagging follower, a restart) are read
+//! back from disk, so memory does not grow with the log between snapshots.
 
 use crate::types::{Entry, LogId, TypeConfig, Vote};
 use khepri_log::{read_small, write_atomic, LogConfig, SegmentedLog};
@@ -20,6 +21,9 @@ const VOTE_FILE: &str = "vote";
 const COMMITTED_FILE: &str = "committed";
 const PURGED_FILE: &str = "purged";
 
+/// How many of the newest entries are kept decoded in memory.
+pub const CACHED_ENTRIES: usize = 4096;
+
 /// The log storage. Clones share the same log (openraft asks for a reader).
 #[derive(Clone)]
 pub struct LogStore {
@@ -30,8 +34,10 @@ struct Inner {
     dir: PathBuf,
     /// `None` once closed: the directory lock is released with it.
     log: Option<SegmentedLog>,
-    /// Entries after `purged`, in index order.
+    /// The newest entries, at most [`CACHED_ENTRIES`], ending at `last`.
     entries: VecDeque<Entry>,
+    /// Id of the last entry in the log, if any entry is left after `purged`.
+    last: Option<LogId>,
     vote: Option<Vote>,
     committed: Option<LogId>,
     purged: Option<LogId>,
@@ -81,16 +87,17 @@ impl LogStore {
                     format!("record {index} holds entry {}", entry.index()),
                 ));
             }
+            if entries.len() == CACHED_ENTRIES {
+                entries.pop_front();
+            }
             entries.push_back(entry);
         }
-        if let (Some(p), Some(first)) = (purged_index, entries.front()) {
-            if first.index() != p + 1 {
+        let last = entries.back().map(|e| e.log_id());
+        if let (Some(p), Some(first)) = (purged_index, log.first_index()) {
+            if first > p + 1 {
                 return Err(corrupt(
                     "log",
-                    format!(
-                        "entries resume at {} after purged index {p}: missing segment",
-                        first.index()
-                    ),
+                    format!("entries resume at {first} after purged index {p}: missing segment"),
                 ));
             }
         }
@@ -100,6 +107,7 @@ impl LogStore {
             dir: dir.to_path_buf(),
             log: Some(log),
             entries,
+            last,
             vote,
             committed,
             purged,
@@ -120,7 +128,7 @@ impl LogStore {
 
     /// Index of the last entry, if any.
     pub fn last_index(&self) -> Option<u64> {
-        self.lock().entries.back().map(|e| e.index())
+        self.lock().last.map(|l| l.index())
     }
 
     /// Closes the log files and releases the directory lock, so the same
@@ -147,6 +155,23 @@ impl Inner {
             .ok_or_else(|| io::Error::other("the log is closed"))
     }
 
+    fn read_from_disk(&self, index: u64) -> io::Result<Entry> {
+        let log = self
+            .log
+            .as_ref()
+            .ok_or_else(|| io::Error::other("the log is closed"))?;
+        let bytes = log
+            .read(index)
+            .map_err(|e| io::Error::other(e.to_string()))?
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("log entry {index} is missing"),
+                )
+            })?;
+        rmp_serde::from_slice(&bytes).map_err(|e| corrupt(&format!("log entry {index}"), e))
+    }
+
     fn position(&self, index: u64) -> usize {
         match self.entries.front() {
             Some(first) => index.saturating_sub(first.index()) as usize,
@@ -161,18 +186,42 @@ impl RaftLogReader<TypeConfig> for LogStore {
         range: RB,
     ) -> Result<Vec<Entry>, io::Error> {
         let inner = self.lock();
+        let Some(last) = inner.last.map(|l| l.index()) else {
+            return Ok(Vec::new());
+        };
+        let first_kept = inner.purged.map_or(0, |p| p.index() + 1);
         let start = match range.start_bound() {
             Bound::Included(&s) => s,
             Bound::Excluded(&s) => s + 1,
-            Bound::Unbounded => 0,
-        };
-        let from = inner.position(start).min(inner.entries.len());
-        Ok(inner
-            .entries
-            .range(from..)
-            .take_while(|e| range.contains(&e.index()))
-            .cloned()
-            .collect())
+            Bound::Unbounded => first_kept,
+        }
+        .max(first_kept);
+        let end = match range.end_bound() {
+            Bound::Included(&e) => e,
+            Bound::Excluded(&e) => e.saturating_sub(1),
+            Bound::Unbounded => last,
+        }
+        .min(last);
+        if start > end {
+            return Ok(Vec::new());
+        }
+        let cache_first = inner.entries.front().map_or(u64::MAX, |e| e.index());
+        let mut out = Vec::with_capacity((end - start + 1) as usize);
+        // Older than the cache: read back from disk.
+        for index in start..=end.min(cache_first.saturating_sub(1)) {
+            out.push(inner.read_from_disk(index)?);
+        }
+        let from = inner
+            .position(start.max(cache_first))
+            .min(inner.entries.len());
+        out.extend(
+            inner
+                .entries
+                .range(from..)
+                .take_while(|e| e.index() <= end)
+                .cloned(),
+        );
+        Ok(out)
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
@@ -185,11 +234,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, io::Error> {
         let inner = self.lock();
-        let last = inner
-            .entries
-            .back()
-            .map(|e| e.log_id())
-            .or_else(|| inner.purged);
+        let last = inner.last.or(inner.purged);
         Ok(LogState {
             last_purged_log_id: inner.purged,
             last_log_id: last,
@@ -240,7 +285,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .append(&records)
             .map_err(|e| io::Error::other(e.to_string()));
         if result.is_ok() {
+            inner.last = entries.last().map(|e| e.log_id()).or(inner.last);
             inner.entries.extend(entries);
+            let excess = inner.entries.len().saturating_sub(CACHED_ENTRIES);
+            inner.entries.drain(..excess);
         }
         drop(inner);
         // On error openraft stops the store: the callback is not called.
@@ -258,6 +306,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .map_err(|e| io::Error::other(e.to_string()))?;
         let keep = inner.position(from).min(inner.entries.len());
         inner.entries.truncate(keep);
+        let purged = inner.purged;
+        inner.last = last.filter(|l| purged.is_none_or(|p| p.index() < l.index()));
         Ok(())
     }
 

@@ -135,3 +135,20 @@ async fn a_damaged_snapshot_refuses_to_start_and_names_the_file() {
     assert!(err.contains("snapshot"), "{err}");
     assert!(err.contains("checksum"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_older_than_the_cache_are_read_back_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = khepri_raft::log_store::CACHED_ENTRIES as u64 * 2 + 100;
+    let store = open(dir.path(), 1_000_000).await;
+    for chunk in (0..n).step_by(500) {
+        write_all(&store, (chunk..(chunk + 500).min(n)).map(put).collect()).await;
+    }
+    store.shutdown().await;
+    drop(store);
+    // No snapshot: recovery replays the whole log, most of it from disk.
+    let store = open(dir.path(), 1_000_000).await;
+    assert_eq!(store.snapshot_index(), None);
+    check(&store, 0..n);
+    store.shutdown().await;
+}

@@ -64,7 +64,12 @@ fn float_result(f: f64) -> Res {
     }
 }
 
-fn mixed(a: &Term, b: &Term, ints: fn(&Wide, &Wide) -> Result<Wide, IntError>, floats: fn(f64, f64) -> f64) -> Res {
+fn mixed(
+    a: &Term,
+    b: &Term,
+    ints: fn(&Wide, &Wide) -> Result<Wide, IntError>,
+    floats: fn(f64, f64) -> f64,
+) -> Res {
     match (num(a)?, num(b)?) {
         (Num::Int(x), Num::Int(y)) => Ok(ints(&x, &y)?.into_term()),
         (Num::Int(x), Num::Float(y)) => float_result(floats(to_float(&x)?, y)),
@@ -182,7 +187,11 @@ pub(crate) fn shift(a: &Term, b: &Term, left: bool) -> Res {
     let x = int(a)?;
     let n = int(b)?;
     // A shift count beyond i128 is absurd either way: saturate.
-    let count = n.to_i128().unwrap_or(if n.is_negative() { -(1 << 100) } else { 1 << 100 });
+    let count = n.to_i128().unwrap_or(if n.is_negative() {
+        -(1 << 100)
+    } else {
+        1 << 100
+    });
     let count = if left { count } else { count.saturating_neg() };
     Ok(x.shift_left(count)?.into_term())
 }

@@ -644,7 +644,15 @@ mod tests {
 
     #[test]
     fn arithmetic_and_bits_match_i128() {
-        let vals: [i128; 7] = [0, 5, -5, (1 << 65) + 3, -(1 << 66) - 7, i64::MAX as i128, 255];
+        let vals: [i128; 7] = [
+            0,
+            5,
+            -5,
+            (1 << 65) + 3,
+            -(1 << 66) - 7,
+            i64::MAX as i128,
+            255,
+        ];
         for a in vals {
             for b in vals {
                 assert_eq!(w(a).add(&w(b)).unwrap().to_i128(), Some(a + b));
@@ -659,13 +667,25 @@ mod tests {
                 assert_eq!(w(a).shift_left(-s).unwrap().to_i128(), Some(a >> s));
             }
         }
-        assert_eq!(w(3).mul(&w(-(1 << 80))).unwrap().to_i128(), Some(-3 * (1 << 80)));
+        assert_eq!(
+            w(3).mul(&w(-(1 << 80))).unwrap().to_i128(),
+            Some(-3 * (1 << 80))
+        );
     }
 
     #[test]
     fn normalises_to_small() {
-        assert!(matches!(BigInt::from_sign_magnitude(true, &[0, 0, 0, 0, 0, 0, 0, 0x80]), Term::Int(i64::MIN)));
-        assert!(matches!(BigInt::from_sign_magnitude(false, &[0, 0, 0, 0, 0, 0, 0, 0x80]), Term::Big(_)));
-        assert!(matches!(BigInt::from_sign_magnitude(true, &[]), Term::Int(0)));
+        assert!(matches!(
+            BigInt::from_sign_magnitude(true, &[0, 0, 0, 0, 0, 0, 0, 0x80]),
+            Term::Int(i64::MIN)
+        ));
+        assert!(matches!(
+            BigInt::from_sign_magnitude(false, &[0, 0, 0, 0, 0, 0, 0, 0x80]),
+            Term::Big(_)
+        ));
+        assert!(matches!(
+            BigInt::from_sign_magnitude(true, &[]),
+            Term::Int(0)
+        ));
     }
 }

@@ -7,7 +7,7 @@
 //! container vectors start small and grow as elements really arrive.
 
 use super::inflate::zlib_inflate;
-use super::opaque::{Export, Fun, Pid, Port, Reference};
+use super::opaque::{Export, Fun, FunParts, Pid, Port, Reference};
 use super::{BigInt, Term, TermMap};
 use std::fmt;
 use std::sync::Arc;
@@ -23,6 +23,10 @@ const MAX_INFLATED: usize = 256 << 20;
 
 /// Initial capacity bound for container vectors.
 const INITIAL_CAPACITY: usize = 64;
+
+/// In the pre-OTP-23 reference formats only 18 bits of the first id word
+/// exist; the VM refuses more.
+const MAX_LEGACY_REF_WORD: u32 = (1 << 18) - 1;
 
 const VERSION: u8 = 131;
 const NEW_FLOAT_EXT: u8 = 70;
@@ -67,7 +71,11 @@ pub struct DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid external term format at byte {}: {}", self.offset, self.reason)
+        write!(
+            f,
+            "invalid external term format at byte {}: {}",
+            self.offset, self.reason
+        )
     }
 }
 
@@ -118,7 +126,10 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn err(&self, reason: &'static str) -> DecodeError {
-        DecodeError { offset: self.pos, reason }
+        DecodeError {
+            offset: self.pos,
+            reason,
+        }
     }
 
     fn err_at(&self, offset: usize, reason: &'static str) -> DecodeError {
@@ -209,6 +220,15 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The one-byte creation of the pre-OTP-23 formats: only 0 to 3 exist.
+    fn tiny_creation(&mut self) -> Result<u32, DecodeError> {
+        let c = self.u8()?;
+        if c > 3 {
+            return Err(self.err_at(self.pos - 1, "bad node creation"));
+        }
+        Ok(c as u32)
+    }
+
     /// A pid (NEW_PID_EXT or PID_EXT), tag included.
     fn pid(&mut self) -> Result<Pid, DecodeError> {
         let start = self.pos;
@@ -222,9 +242,15 @@ impl<'a> Reader<'a> {
         let creation = if tag == NEW_PID_EXT {
             self.u32()?
         } else {
-            self.u8()? as u32
+            self.tiny_creation()?
         };
-        Ok(Pid::new(node, id, serial, creation, &self.buf[start..self.pos]))
+        Ok(Pid::new(
+            node,
+            id,
+            serial,
+            creation,
+            &self.buf[start..self.pos],
+        ))
     }
 }
 
@@ -240,12 +266,7 @@ enum Frame {
 
 struct FunFrame {
     start: usize,
-    end: usize,
-    module: Arc<str>,
-    arity: u8,
-    old_index: i64,
-    old_uniq: i64,
-    free: Vec<Term>,
+    parts: FunParts,
     left: usize,
 }
 
@@ -321,7 +342,7 @@ fn decode_term(r: &mut Reader<'_>) -> Result<Term, DecodeError> {
                     };
                 }
                 Frame::Fun(f) => {
-                    f.free.push(value);
+                    f.parts.free.push(value);
                     f.left -= 1;
                     if f.left > 0 {
                         break;
@@ -337,17 +358,7 @@ fn decode_term(r: &mut Reader<'_>) -> Result<Term, DecodeError> {
 }
 
 fn finish_fun(r: &Reader<'_>, f: FunFrame) -> Result<Term, DecodeError> {
-    if r.pos != f.end {
-        return Err(r.err_at(f.start, "fun size does not match its contents"));
-    }
-    Ok(Term::Fun(Fun::new(
-        f.module,
-        f.arity,
-        f.old_index,
-        f.old_uniq,
-        f.free,
-        &r.buf[f.start..f.end],
-    )))
+    Ok(Term::Fun(Fun::new(f.parts, &r.buf[f.start..r.pos])))
 }
 
 /// Reads one term header: a complete leaf, or a container to fill.
@@ -381,7 +392,10 @@ fn item(r: &mut Reader<'_>) -> Result<Step, DecodeError> {
                 Term::Tuple(Vec::new())
             } else {
                 r.check_room(n, 1)?;
-                return Ok(Step::Open(Frame::Tuple(Vec::with_capacity(n.min(INITIAL_CAPACITY)), n)));
+                return Ok(Step::Open(Frame::Tuple(
+                    Vec::with_capacity(n.min(INITIAL_CAPACITY)),
+                    n,
+                )));
             }
         }
         MAP_EXT => {
@@ -414,7 +428,10 @@ fn item(r: &mut Reader<'_>) -> Result<Step, DecodeError> {
             let n = r.u32()? as usize;
             // n elements and the tail.
             r.check_room(n.saturating_add(1), 1)?;
-            return Ok(Step::Open(Frame::List(Vec::with_capacity(n.min(INITIAL_CAPACITY)), n)));
+            return Ok(Step::Open(Frame::List(
+                Vec::with_capacity(n.min(INITIAL_CAPACITY)),
+                n,
+            )));
         }
         BINARY_EXT => {
             r.pos += 1;
@@ -440,12 +457,10 @@ fn item(r: &mut Reader<'_>) -> Result<Step, DecodeError> {
             } else {
                 r.u32()? as usize
             };
+            // Any non-zero sign byte means negative, as in the VM.
             let sign = r.u8()?;
-            if sign > 1 {
-                return Err(r.err_at(start, "bad bignum sign"));
-            }
             let digits = r.take(n)?;
-            BigInt::from_sign_magnitude(sign == 1, digits)
+            BigInt::from_sign_magnitude(sign != 0, digits)
         }
         NEW_PID_EXT | PID_EXT => Term::Pid(r.pid()?),
         NEW_PORT_EXT | PORT_EXT | V4_PORT_EXT => {
@@ -456,7 +471,7 @@ fn item(r: &mut Reader<'_>) -> Result<Step, DecodeError> {
                 _ => r.u32()? as u64,
             };
             let creation = match tag {
-                PORT_EXT => r.u8()? as u32,
+                PORT_EXT => r.tiny_creation()?,
                 _ => r.u32()?,
             };
             Term::Port(Port::new(node, id, creation, &r.buf[start..r.pos]))
@@ -464,18 +479,21 @@ fn item(r: &mut Reader<'_>) -> Result<Step, DecodeError> {
         NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT => {
             r.pos += 1;
             let n = r.u16()? as usize;
-            if n == 0 || n > 5 {
+            if n > 5 {
                 return Err(r.err_at(start, "bad reference length"));
             }
             let node = r.atom()?;
             let creation = if tag == NEWER_REFERENCE_EXT {
                 r.u32()?
             } else {
-                r.u8()? as u32
+                r.tiny_creation()?
             };
             let mut words = Vec::with_capacity(n);
             for _ in 0..n {
                 words.push(r.u32()?);
+            }
+            if tag == NEW_REFERENCE_EXT && words.first().is_some_and(|w| *w > MAX_LEGACY_REF_WORD) {
+                return Err(r.err_at(start, "bad reference id"));
             }
             Term::Reference(Reference::new(node, creation, words, &r.buf[start..r.pos]))
         }
@@ -483,44 +501,53 @@ fn item(r: &mut Reader<'_>) -> Result<Step, DecodeError> {
             r.pos += 1;
             let node = r.atom()?;
             let id = r.u32()?;
-            let creation = r.u8()? as u32;
-            Term::Reference(Reference::new(node, creation, vec![id], &r.buf[start..r.pos]))
+            let creation = r.tiny_creation()?;
+            if id > MAX_LEGACY_REF_WORD {
+                return Err(r.err_at(start, "bad reference id"));
+            }
+            Term::Reference(Reference::new(
+                node,
+                creation,
+                vec![id],
+                &r.buf[start..r.pos],
+            ))
         }
         EXPORT_EXT => {
             r.pos += 1;
             let module = r.atom()?;
             let function = r.atom()?;
             let arity_pos = r.pos;
-            if r.u8()? != SMALL_INTEGER_EXT {
-                return Err(r.err_at(arity_pos, "export arity is not a small integer"));
-            }
-            let arity = r.u8()?;
+            let Ok(arity) = u8::try_from(r.small_int()?) else {
+                return Err(r.err_at(arity_pos, "bad export arity"));
+            };
             Term::Export(Export::new(module, function, arity, &r.buf[start..r.pos]))
         }
         NEW_FUN_EXT => {
             r.pos += 1;
-            let size = r.u32()? as usize;
-            let end = (start + 1).saturating_add(size);
-            if end > r.buf.len() || size < 4 {
-                return Err(r.err_at(start, "fun size exceeds the input"));
-            }
+            // The size field is not checked: the VM skips it too.
+            r.u32()?;
             let arity = r.u8()?;
-            r.take(16)?; // Uniq: not part of the order.
-            r.u32()?; // Index: likewise.
+            let mut uniq = [0u8; 16];
+            uniq.copy_from_slice(r.take(16)?);
+            let index = r.u32()?;
             let num_free = r.u32()? as usize;
             let module = r.atom()?;
             let old_index = r.small_int()?;
             let old_uniq = r.small_int()?;
-            r.pid()?;
+            let pid = r.pid()?;
             r.check_room(num_free, 1)?;
             let frame = FunFrame {
                 start,
-                end,
-                module,
-                arity,
-                old_index,
-                old_uniq,
-                free: Vec::with_capacity(num_free.min(INITIAL_CAPACITY)),
+                parts: FunParts {
+                    module,
+                    arity,
+                    uniq,
+                    index,
+                    old_index,
+                    old_uniq,
+                    pid,
+                    free: Vec::with_capacity(num_free.min(INITIAL_CAPACITY)),
+                },
                 left: num_free,
             };
             if num_free == 0 {
@@ -573,7 +600,10 @@ fn parse_old_float(text: &[u8]) -> Option<f64> {
     if i != s.len() {
         return None;
     }
-    let text: String = s.iter().map(|b| if *b == b',' { '.' } else { *b as char }).collect();
+    let text: String = s
+        .iter()
+        .map(|b| if *b == b',' { '.' } else { *b as char })
+        .collect();
     let f: f64 = text.parse().ok()?;
     f.is_finite().then_some(f)
 }

@@ -3,18 +3,33 @@
 //! The output is what `term_to_binary(T, [{minor_version, 2}])` produces
 //! (atoms as UTF-8, floats as `NEW_FLOAT_EXT`, byte lists as `STRING_EXT`),
 //! byte for byte, except that maps of more than 32 keys are written in key
-//! order where Erlang uses its internal hash order, and pids, ports,
-//! references and funs are written back exactly as they were decoded.
-//! `binary_to_term` gives back an `=:=` term in every case.
+//! order where Erlang uses its internal hash order, and pids, ports and
+//! references that came in a pre-OTP-23 format (`PID_EXT`, `PORT_EXT`,
+//! `REFERENCE_EXT`, `NEW_REFERENCE_EXT`) are written back exactly as they
+//! came. `binary_to_term` gives back an `=:=` term in every case.
 
+use super::opaque::{Pid, Port, Reference};
 use super::{Term, Wide};
+
+/// Work left for the encoder: a term, or the size field of a fun to fill
+/// in once its free variables are written.
+enum Job<'a> {
+    Term(&'a Term),
+    FunSize(usize),
+}
 
 /// Encodes a term, version byte included. Iterative: any depth is fine.
 pub fn encode(term: &Term) -> Vec<u8> {
     let mut out = vec![131u8];
-    let mut stack: Vec<&Term> = vec![term];
-    while let Some(t) = stack.pop() {
-        encode_one(t, &mut out, &mut stack);
+    let mut stack: Vec<Job<'_>> = vec![Job::Term(term)];
+    while let Some(job) = stack.pop() {
+        match job {
+            Job::Term(t) => encode_one(t, &mut out, &mut stack),
+            Job::FunSize(at) => {
+                let size = (out.len() - at) as u32;
+                out[at..at + 4].copy_from_slice(&size.to_be_bytes());
+            }
+        }
     }
     out
 }
@@ -29,7 +44,7 @@ fn put_u32(out: &mut Vec<u8>, v: usize) {
 
 /// Writes `t`'s header (or all of it, for a leaf) and pushes its children
 /// so that they come out in order.
-fn encode_one<'a>(t: &'a Term, out: &mut Vec<u8>, stack: &mut Vec<&'a Term>) {
+fn encode_one<'a>(t: &'a Term, out: &mut Vec<u8>, stack: &mut Vec<Job<'a>>) {
     match t {
         Term::Int(v) => encode_int(*v, out),
         Term::Big(b) => {
@@ -58,14 +73,14 @@ fn encode_one<'a>(t: &'a Term, out: &mut Vec<u8>, stack: &mut Vec<&'a Term>) {
                 out.push(105);
                 put_u32(out, es.len());
             }
-            stack.extend(es.iter().rev());
+            stack.extend(es.iter().rev().map(Job::Term));
         }
         Term::Map(m) => {
             out.push(116);
             put_u32(out, m.len());
             for (k, v) in m.iter().rev() {
-                stack.push(v);
-                stack.push(k);
+                stack.push(Job::Term(v));
+                stack.push(Job::Term(k));
             }
         }
         Term::Nil => out.push(106),
@@ -75,7 +90,7 @@ fn encode_one<'a>(t: &'a Term, out: &mut Vec<u8>, stack: &mut Vec<&'a Term>) {
                 return;
             };
             if elems.is_empty() {
-                stack.push(tail);
+                stack.push(Job::Term(tail));
                 return;
             }
             let bytes: Option<Vec<u8>> = if matches!(tail, Term::Nil) && elems.len() <= 65535 {
@@ -97,14 +112,80 @@ fn encode_one<'a>(t: &'a Term, out: &mut Vec<u8>, stack: &mut Vec<&'a Term>) {
             }
             out.push(108);
             put_u32(out, elems.len());
-            stack.push(tail);
-            stack.extend(elems.iter().rev());
+            stack.push(Job::Term(tail));
+            stack.extend(elems.into_iter().rev().map(Job::Term));
         }
-        Term::Pid(p) => out.extend_from_slice(p.etf()),
-        Term::Port(p) => out.extend_from_slice(p.etf()),
-        Term::Reference(r) => out.extend_from_slice(r.etf()),
-        Term::Fun(f) => out.extend_from_slice(f.etf()),
-        Term::Export(e) => out.extend_from_slice(e.etf()),
+        Term::Pid(p) => encode_pid(p, out),
+        Term::Port(p) => encode_port(p, out),
+        Term::Reference(r) => encode_ref(r, out),
+        Term::Fun(f) => {
+            out.push(112);
+            let size_at = out.len();
+            out.extend_from_slice(&[0; 4]);
+            out.push(f.arity());
+            out.extend_from_slice(f.uniq());
+            out.extend_from_slice(&f.index().to_be_bytes());
+            put_u32(out, f.free_vars().len());
+            encode_atom(f.module(), out);
+            encode_int(f.old_index(), out);
+            encode_int(f.old_uniq(), out);
+            encode_pid(f.pid(), out);
+            stack.push(Job::FunSize(size_at));
+            stack.extend(f.free_vars().iter().rev().map(Job::Term));
+        }
+        Term::Export(e) => {
+            out.push(113);
+            encode_atom(e.module(), out);
+            encode_atom(e.function(), out);
+            out.push(97);
+            out.push(e.arity());
+        }
+    }
+}
+
+fn encode_pid(p: &Pid, out: &mut Vec<u8>) {
+    if p.is_legacy() {
+        out.extend_from_slice(p.etf());
+        return;
+    }
+    out.push(88);
+    encode_atom(p.node(), out);
+    out.extend_from_slice(&p.id().to_be_bytes());
+    out.extend_from_slice(&p.serial().to_be_bytes());
+    out.extend_from_slice(&p.creation().to_be_bytes());
+}
+
+fn encode_port(p: &Port, out: &mut Vec<u8>) {
+    if p.is_legacy() {
+        out.extend_from_slice(p.etf());
+        return;
+    }
+    match u32::try_from(p.id()) {
+        Ok(id) => {
+            out.push(89);
+            encode_atom(p.node(), out);
+            out.extend_from_slice(&id.to_be_bytes());
+        }
+        Err(_) => {
+            out.push(120);
+            encode_atom(p.node(), out);
+            out.extend_from_slice(&p.id().to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&p.creation().to_be_bytes());
+}
+
+fn encode_ref(r: &Reference, out: &mut Vec<u8>) {
+    if r.is_legacy() {
+        out.extend_from_slice(r.etf());
+        return;
+    }
+    out.push(90);
+    put_u16(out, r.words().len());
+    encode_atom(r.node(), out);
+    out.extend_from_slice(&r.creation().to_be_bytes());
+    for w in r.words() {
+        out.extend_from_slice(&w.to_be_bytes());
     }
 }
 

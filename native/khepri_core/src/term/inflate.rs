@@ -109,17 +109,23 @@ impl Huffman {
 }
 
 const LEN_BASE: [u16; 29] = [
-    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
+    163, 195, 227, 258,
 ];
-const LEN_EXTRA: [u8; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+const LEN_EXTRA: [u8; 29] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+];
 const DIST_BASE: [u16; 30] = [
-    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
-    8193, 12289, 16385, 24577,
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
+    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
 ];
 const DIST_EXTRA: [u8; 30] = [
-    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13,
+    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
+    13,
 ];
-const CODE_LENGTH_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+const CODE_LENGTH_ORDER: [usize; 19] = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+];
 
 /// Inflates a zlib stream that must produce at most `max_out` bytes.
 /// Returns the data and the number of input bytes used (checksum included).
@@ -128,7 +134,7 @@ pub(crate) fn zlib_inflate(input: &[u8], max_out: usize) -> Res<(Vec<u8>, usize)
         return Err("truncated compressed data");
     }
     let (cmf, flg) = (input[0], input[1]);
-    if cmf & 0x0f != 8 || cmf >> 4 > 7 || (((cmf as u16) << 8) | flg as u16) % 31 != 0 {
+    if cmf & 0x0f != 8 || cmf >> 4 > 7 || !(((cmf as u16) << 8) | flg as u16).is_multiple_of(31) {
         return Err("bad zlib header");
     }
     if flg & 0x20 != 0 {
@@ -153,7 +159,8 @@ pub(crate) fn zlib_inflate(input: &[u8], max_out: usize) -> Res<(Vec<u8>, usize)
                 lengths[256..280].fill(7);
                 lengths[280..].fill(8);
                 let lit = Huffman::new(&lengths, CodeKind::LitLen)?;
-                let dist = Huffman::new(&[5u8; 30], CodeKind::Dist)?;
+                // 32 codes as in zlib's fixed table; 30 and 31 are invalid if used.
+                let dist = Huffman::new(&[5u8; 32], CodeKind::Dist)?;
                 codes(&mut bits, &mut out, &lit, &dist, max_out)?;
             }
             2 => {
@@ -185,7 +192,10 @@ fn stored(bits: &mut Bits<'_>, out: &mut Vec<u8>, max_out: usize) -> Res<()> {
     if len != !nlen & 0xffff {
         return Err("bad stored block length");
     }
-    let data = bits.data.get(p + 4..p + 4 + len).ok_or("truncated compressed data")?;
+    let data = bits
+        .data
+        .get(p + 4..p + 4 + len)
+        .ok_or("truncated compressed data")?;
     if out.len() + len > max_out {
         return Err("decompressed data larger than declared");
     }
@@ -239,7 +249,13 @@ fn dynamic_tables(bits: &mut Bits<'_>) -> Res<(Huffman, Huffman)> {
     Ok((lit, dist))
 }
 
-fn codes(bits: &mut Bits<'_>, out: &mut Vec<u8>, lit: &Huffman, dist: &Huffman, max_out: usize) -> Res<()> {
+fn codes(
+    bits: &mut Bits<'_>,
+    out: &mut Vec<u8>,
+    lit: &Huffman,
+    dist: &Huffman,
+    max_out: usize,
+) -> Res<()> {
     loop {
         let sym = lit.decode(bits)? as usize;
         if sym < 256 {

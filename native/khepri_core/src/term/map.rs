@@ -50,6 +50,17 @@ impl TermMap {
         Some(TermMap { pairs })
     }
 
+    /// Pairs already sorted in map key order with unique keys (as in
+    /// another map).
+    pub(crate) fn from_sorted_unique(pairs: Vec<(Term, Term)>) -> TermMap {
+        TermMap { pairs }
+    }
+
+    /// Moves the pairs out, leaving the map empty.
+    pub(crate) fn take_pairs(&mut self) -> Vec<(Term, Term)> {
+        std::mem::take(&mut self.pairs)
+    }
+
     /// Number of pairs.
     pub fn len(&self) -> usize {
         self.pairs.len()

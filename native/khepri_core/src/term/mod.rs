@@ -42,7 +42,12 @@ use std::sync::Arc;
 /// * a bitstring whose length is a whole number of bytes is a `Binary`;
 /// * `List` has at least one element and its tail is not itself a `List`
 ///   (`[]` is `Nil`; `[1|[2]]` is one `List` of two elements).
-#[derive(Clone, Debug)]
+///
+/// `Term` implements `Drop` and `Clone` without recursion, so terms of any
+/// depth can be dropped and cloned on a small stack. The price is that a
+/// `Term` cannot be destructured by value (`match t { Term::Tuple(v) => v }`
+/// does not compile): match on a reference, or take the parts out with
+/// `std::mem::take` (`Term::default()` is `[]`).
 pub enum Term {
     /// An integer that fits an `i64`.
     Int(i64),
@@ -102,9 +107,10 @@ impl Term {
     /// tail is merged into the elements; no elements gives `Tail` itself).
     pub fn improper_list(mut elems: Vec<Term>, tail: Term) -> Term {
         let mut tail = tail;
-        while let Term::List(more, rest) = tail {
-            elems.extend(more);
-            tail = *rest;
+        while let Term::List(more, rest) = &mut tail {
+            elems.append(more);
+            let next = std::mem::take(&mut **rest);
+            tail = next;
         }
         if elems.is_empty() {
             tail
@@ -133,6 +139,46 @@ impl Term {
     /// as with `maps:from_list/1`.
     pub fn map(pairs: Vec<(Term, Term)>) -> Term {
         Term::Map(TermMap::from_pairs(pairs))
+    }
+
+    /// The elements of a tuple, by value (`Err(self)` if not a tuple).
+    pub fn into_tuple(mut self) -> Result<Vec<Term>, Term> {
+        if let Term::Tuple(es) = &mut self {
+            return Ok(std::mem::take(es));
+        }
+        Err(self)
+    }
+
+    /// The map, by value (`Err(self)` if not a map).
+    pub fn into_map(mut self) -> Result<TermMap, Term> {
+        if let Term::Map(m) = &mut self {
+            return Ok(std::mem::take(m));
+        }
+        Err(self)
+    }
+
+    /// The elements and tail of a non-empty list, by value (`Err(self)` if
+    /// not a non-empty list).
+    pub fn into_list(mut self) -> Result<(Vec<Term>, Term), Term> {
+        if let Term::List(es, tail) = &mut self {
+            let es = std::mem::take(es);
+            let tail = std::mem::take(&mut **tail);
+            // A non-canonical value is flattened on the way out.
+            let mut flat = Term::improper_list(es, tail);
+            if let Term::List(es, tail) = &mut flat {
+                return Ok((std::mem::take(es), std::mem::take(&mut **tail)));
+            }
+            return Err(flat);
+        }
+        Err(self)
+    }
+
+    /// The bytes of a binary, by value (`Err(self)` if not a binary).
+    pub fn into_binary(mut self) -> Result<Vec<u8>, Term> {
+        if let Term::Binary(b) = &mut self {
+            return Ok(std::mem::take(b));
+        }
+        Err(self)
     }
 
     /// True for the atom `true`.
@@ -199,6 +245,147 @@ impl Term {
             (elems, Term::Nil) => Some(elems),
             _ => None,
         }
+    }
+}
+
+impl Default for Term {
+    /// `[]`.
+    fn default() -> Term {
+        Term::Nil
+    }
+}
+
+/// True for the variants that hold other terms directly.
+fn is_container(t: &Term) -> bool {
+    matches!(t, Term::Tuple(_) | Term::List(..) | Term::Map(_))
+}
+
+impl Drop for Term {
+    /// Moves nested containers onto a heap stack and drops them one level at
+    /// a time, so dropping a deep term cannot overflow the native stack.
+    fn drop(&mut self) {
+        fn take_children(t: &mut Term, stack: &mut Vec<Term>) {
+            match t {
+                Term::Fun(f) => {
+                    if let Some(free) = f.take_free_if_unique() {
+                        stack.extend(free);
+                    }
+                }
+                Term::Tuple(es) if es.iter().any(is_container) => stack.append(es),
+                Term::List(es, tail) => {
+                    if es.iter().any(is_container) {
+                        stack.append(es);
+                    }
+                    if is_container(tail) {
+                        stack.push(std::mem::take(&mut **tail));
+                    }
+                }
+                Term::Map(m) if m.iter().any(|(k, v)| is_container(k) || is_container(v)) => {
+                    for (k, v) in m.take_pairs() {
+                        stack.push(k);
+                        stack.push(v);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !is_container(self) && !matches!(self, Term::Fun(_)) {
+            return;
+        }
+        let mut stack = Vec::new();
+        take_children(self, &mut stack);
+        while let Some(mut t) = stack.pop() {
+            take_children(&mut t, &mut stack);
+        }
+    }
+}
+
+impl Clone for Term {
+    /// Clones without recursion (an explicit work stack), like `Drop`.
+    fn clone(&self) -> Term {
+        enum Op<'a> {
+            Enter(&'a Term),
+            Build(&'a Term),
+        }
+        if !is_container(self) {
+            return clone_leaf(self);
+        }
+        let mut work = vec![Op::Enter(self)];
+        let mut vals: Vec<Term> = Vec::new();
+        while let Some(op) = work.pop() {
+            match op {
+                Op::Enter(t) if !is_container(t) => vals.push(clone_leaf(t)),
+                Op::Enter(t) => {
+                    work.push(Op::Build(t));
+                    match t {
+                        Term::Tuple(es) => work.extend(es.iter().rev().map(Op::Enter)),
+                        Term::List(es, tail) => {
+                            work.push(Op::Enter(tail));
+                            work.extend(es.iter().rev().map(Op::Enter));
+                        }
+                        Term::Map(m) => {
+                            for (k, v) in m.iter().rev() {
+                                work.push(Op::Enter(v));
+                                work.push(Op::Enter(k));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Op::Build(t) => {
+                    let built = match t {
+                        Term::Tuple(es) => Term::Tuple(vals.split_off(vals.len() - es.len())),
+                        Term::List(es, _) => {
+                            let mut items = vals.split_off(vals.len() - es.len() - 1);
+                            let tail = items.pop().unwrap_or_default();
+                            Term::List(items, Box::new(tail))
+                        }
+                        Term::Map(m) => {
+                            let flat = vals.split_off(vals.len() - 2 * m.len());
+                            let mut pairs = Vec::with_capacity(m.len());
+                            let mut it = flat.into_iter();
+                            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                                pairs.push((k, v));
+                            }
+                            Term::Map(TermMap::from_sorted_unique(pairs))
+                        }
+                        _ => clone_leaf(t),
+                    };
+                    vals.push(built);
+                }
+            }
+        }
+        vals.pop().unwrap_or_default()
+    }
+}
+
+/// Clones a term that holds no other terms directly (funs share theirs).
+fn clone_leaf(t: &Term) -> Term {
+    match t {
+        Term::Int(v) => Term::Int(*v),
+        Term::Big(b) => Term::Big(b.clone()),
+        Term::Float(f) => Term::Float(*f),
+        Term::Atom(a) => Term::Atom(a.clone()),
+        Term::Binary(b) => Term::Binary(b.clone()),
+        Term::Bitstring { bytes, bits } => Term::Bitstring {
+            bytes: bytes.clone(),
+            bits: *bits,
+        },
+        Term::Nil => Term::Nil,
+        Term::Pid(p) => Term::Pid(p.clone()),
+        Term::Port(p) => Term::Port(p.clone()),
+        Term::Reference(r) => Term::Reference(r.clone()),
+        Term::Fun(f) => Term::Fun(f.clone()),
+        Term::Export(e) => Term::Export(e.clone()),
+        // Containers are handled by `Clone::clone`; never reached.
+        Term::Tuple(_) | Term::List(..) | Term::Map(_) => Term::Nil,
+    }
+}
+
+/// Debug output is the Erlang-like text of `Display`.
+impl fmt::Debug for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_term(f, self, 0)
     }
 }
 
@@ -316,7 +503,8 @@ fn write_term(f: &mut fmt::Formatter<'_>, t: &Term, depth: usize) -> fmt::Result
 fn write_atom(f: &mut fmt::Formatter<'_>, a: &str) -> fmt::Result {
     let mut chars = a.chars();
     let plain = matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
-        && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@');
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@');
     if plain {
         f.write_str(a)
     } else {
@@ -358,4 +546,62 @@ fn big_to_decimal(b: &BigInt) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Building, cloning, comparing, encoding, decoding and dropping a term
+    /// nested far deeper than any stack allows recursion for.
+    #[test]
+    fn deep_terms_need_no_stack() {
+        let worker = std::thread::Builder::new().stack_size(128 << 10).spawn(|| {
+            let mut t = Term::Nil;
+            for i in 0..200_000 {
+                t = match i % 4 {
+                    0 => Term::Tuple(vec![t, Term::Int(i)]),
+                    1 => Term::list(vec![t]),
+                    2 => Term::map(vec![(Term::Int(i), t)]),
+                    _ => Term::improper_list(vec![Term::Int(i)], Term::Tuple(vec![t])),
+                };
+            }
+            let c = t.clone();
+            assert!(c.exact_eq(&t));
+            let bytes = encode(&t);
+            // Deeper than the decoder accepts.
+            assert!(decode(&bytes).is_err());
+            format!("{t} {c:?}").len()
+        });
+        assert!(worker.unwrap().join().unwrap() > 0);
+    }
+
+    #[test]
+    fn constructors_are_canonical() {
+        let l = Term::improper_list(vec![Term::Int(1)], Term::list(vec![Term::Int(2)]));
+        assert!(matches!(&l, Term::List(es, tail) if es.len() == 2 && matches!(**tail, Term::Nil)));
+        assert!(matches!(Term::list(vec![]), Term::Nil));
+        assert!(matches!(
+            Term::bitstring(vec![0xff, 0xff], 16),
+            Term::Binary(_)
+        ));
+        assert!(
+            matches!(Term::bitstring(vec![0xff], 3), Term::Bitstring { ref bytes, bits: 3 } if bytes == &[0xe0])
+        );
+        let m = Term::map(vec![
+            (Term::Int(1), Term::atom("a")),
+            (Term::Int(1), Term::atom("b")),
+        ]);
+        assert!(
+            matches!(&m, Term::Map(m) if m.len() == 1 && m.get(&Term::Int(1)).unwrap().exact_eq(&Term::atom("b")))
+        );
+        assert_eq!(
+            Term::map(vec![
+                (Term::Float(1.0), Term::Nil),
+                (Term::Int(1), Term::Nil)
+            ])
+            .to_string(),
+            "#{1 => [],1.0 => []}"
+        );
+    }
 }

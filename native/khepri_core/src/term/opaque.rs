@@ -1,9 +1,11 @@
 //! Pids, ports, references and funs: terms the engine never builds, only
 //! carries, compares and re-encodes.
 //!
-//! Each keeps the exact external-format bytes it was decoded from (so
-//! re-encoding gives back the same term) plus the fields Erlang's term order
-//! looks at. Within a type the order is Erlang's (OTP 25):
+//! Each keeps the exact external-format bytes it was decoded from (`etf()`)
+//! and every field of its format, so the encoder can write it the way
+//! `term_to_binary(T, [{minor_version, 2}])` does (formats from before
+//! OTP 23 are written back byte for byte instead). Within a type the order is
+//! Erlang's (OTP 25, checked by the fixture tests):
 //! * pid: serial, then number, then node name, then node creation;
 //! * port: node name, then creation, then number;
 //! * reference: node name, then creation, then the id words from the most
@@ -27,6 +29,11 @@ struct PidInner {
     serial: u32,
     creation: u32,
     etf: Box<[u8]>,
+}
+
+/// The tag byte a decoded opaque term's bytes start with.
+fn tag_of(etf: &[u8]) -> u8 {
+    etf.first().copied().unwrap_or(0)
 }
 
 impl Pid {
@@ -63,6 +70,11 @@ impl Pid {
     /// The external term format bytes (tag included) it came from.
     pub fn etf(&self) -> &[u8] {
         &self.0.etf
+    }
+
+    /// Came in a pre-OTP-23 format (`PID_EXT`): re-encoded as it came.
+    pub(crate) fn is_legacy(&self) -> bool {
+        tag_of(&self.0.etf) != 88
     }
 }
 
@@ -113,6 +125,11 @@ impl Port {
     pub fn etf(&self) -> &[u8] {
         &self.0.etf
     }
+
+    /// Came as `PORT_EXT`: re-encoded as it came.
+    pub(crate) fn is_legacy(&self) -> bool {
+        tag_of(&self.0.etf) == 102
+    }
 }
 
 impl fmt::Display for Port {
@@ -162,6 +179,11 @@ impl Reference {
     pub fn etf(&self) -> &[u8] {
         &self.0.etf
     }
+
+    /// Came as `REFERENCE_EXT` or `NEW_REFERENCE_EXT`: re-encoded as it came.
+    pub(crate) fn is_legacy(&self) -> bool {
+        tag_of(&self.0.etf) != 90
+    }
 }
 
 impl fmt::Display for Reference {
@@ -182,29 +204,61 @@ pub struct Fun(Arc<FunInner>);
 struct FunInner {
     module: Arc<str>,
     arity: u8,
+    uniq: [u8; 16],
+    index: u32,
     old_index: i64,
     old_uniq: i64,
+    pid: Pid,
     free: Vec<Term>,
     etf: Box<[u8]>,
 }
 
+/// The fields of a `NEW_FUN_EXT`, as decoded.
+pub(crate) struct FunParts {
+    pub(crate) module: Arc<str>,
+    pub(crate) arity: u8,
+    pub(crate) uniq: [u8; 16],
+    pub(crate) index: u32,
+    pub(crate) old_index: i64,
+    pub(crate) old_uniq: i64,
+    pub(crate) pid: Pid,
+    pub(crate) free: Vec<Term>,
+}
+
 impl Fun {
-    pub(crate) fn new(
-        module: Arc<str>,
-        arity: u8,
-        old_index: i64,
-        old_uniq: i64,
-        free: Vec<Term>,
-        etf: &[u8],
-    ) -> Fun {
+    pub(crate) fn new(p: FunParts, etf: &[u8]) -> Fun {
         Fun(Arc::new(FunInner {
-            module,
-            arity,
-            old_index,
-            old_uniq,
-            free,
+            module: p.module,
+            arity: p.arity,
+            uniq: p.uniq,
+            index: p.index,
+            old_index: p.old_index,
+            old_uniq: p.old_uniq,
+            pid: p.pid,
+            free: p.free,
             etf: etf.into(),
         }))
+    }
+
+    /// The free variables, moved out when this is the last reference (so
+    /// that dropping nested funs does not recurse).
+    pub(crate) fn take_free_if_unique(&mut self) -> Option<Vec<Term>> {
+        Arc::get_mut(&mut self.0).map(|inner| std::mem::take(&mut inner.free))
+    }
+
+    /// The MD5 of the module's code (`Uniq`).
+    pub fn uniq(&self) -> &[u8; 16] {
+        &self.0.uniq
+    }
+
+    /// The fun's index in its module.
+    pub fn index(&self) -> u32 {
+        self.0.index
+    }
+
+    /// The process that created the fun.
+    pub fn pid(&self) -> &Pid {
+        &self.0.pid
     }
 
     /// The module that defines the fun.
@@ -240,7 +294,11 @@ impl Fun {
 
 impl fmt::Display for Fun {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#Fun<{}.{}.{}>", self.0.module, self.0.old_index, self.0.old_uniq)
+        write!(
+            f,
+            "#Fun<{}.{}.{}>",
+            self.0.module, self.0.old_index, self.0.old_uniq
+        )
     }
 }
 
@@ -289,6 +347,10 @@ impl Export {
 
 impl fmt::Display for Export {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "fun {}:{}/{}", self.0.module, self.0.function, self.0.arity)
+        write!(
+            f,
+            "fun {}:{}/{}",
+            self.0.module, self.0.function, self.0.arity
+        )
     }
 }
