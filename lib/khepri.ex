@@ -53,7 +53,37 @@ defmodule Khepri do
   Misuse of the API (a malformed path, a pattern where one node is expected,
   an unknown option) raises an `ErlangError` whose `original` is
   `{:khepri_ex, name, props}`, e.g. `{:khepri_ex, :invalid_path, %{path:
-  ...}}`. `Khepri.Error` is the exception of the bang variants.
+  ...}}`.
+
+  ## Bang variants
+
+  `get!/1..3`, `put!/2..4`, ... (one per query and write returning `{:ok,
+  value}`, `:ok` or a boolean, with the same arities) return the bare value
+  (`value`, `:ok`, the boolean) and raise `Khepri.Error` instead of returning
+  `{:error, reason}`; its `name` and `props` are filled for `{:khepri, name,
+  props}` reasons:
+
+      150 = Khepri.get!(:my_store, ~p"/:stock/:wood/oak")
+
+      try do
+        Khepri.get!(:my_store, ~p"/:stock/:wood/pine")
+      rescue
+        e in Khepri.Error -> {e.name, e.props.node_path}
+      end
+      #=> {:node_not_found, [:stock, :wood, "pine"]}
+
+  Unlike the Erlang `:khepri.'get!'/1..3`, which call `erlang:error(Reason)`,
+  they raise a `Khepri.Error`; other exceptions (the `{:khepri_ex, name,
+  props}` ones above) pass through unchanged.
+
+  ## Node properties
+
+  `fold/5`, `foreach/4`, `map/4`, `filter/4` and `Khepri.Adv` give each node
+  as a map of properties, the keys listed in the `:props_to_return` option
+  (default `[:payload, :payload_version, :delete_reason]`): `:data` or
+  `:sproc` (the payload, absent for a node without one), `:payload_version`,
+  `:child_list_version`, `:child_list_length`, `:child_names`, `:has_data` or
+  `:is_sproc` (`:has_payload`), `:raw_payload` and `:delete_reason`.
 
   ## Options
 
@@ -82,6 +112,21 @@ defmodule Khepri do
 
   @typedoc "`{:error, reason}` with the reasons documented in the module doc."
   @type error :: {:error, term()}
+
+  @typedoc "The properties of one node: `:data`, `:payload_version`, ... (see the module doc)."
+  @type node_props :: :khepri.node_props()
+
+  @typedoc "`%{native_path => node_props}`."
+  @type node_props_map :: :khepri.node_props_map()
+
+  @typedoc "The callback of `fold/5`: `fun.(path, node_props, acc)` returns the new `acc`."
+  @type fold_fun :: (:khepri_path.native_path(), node_props(), term() -> term())
+
+  @typedoc "The callback of `foreach/4` and `map/4`: `fun.(path, node_props)`."
+  @type each_fun :: (:khepri_path.native_path(), node_props() -> term())
+
+  @typedoc "The predicate of `filter/4`: `fun.(path, node_props)` returns a boolean."
+  @type filter_fun :: (:khepri_path.native_path(), node_props() -> boolean())
 
   # -------------------------------------------------------------------
   # Service.
@@ -213,7 +258,8 @@ defmodule Khepri do
     * `{:error, {:khepri, :node_not_found, %{node_name: name, node_path: path,
       node_is_target: boolean}}}` when the node does not exist
       (`node_is_target` is `false` when an ancestor is missing already, and
-      `node_path` then names that ancestor);
+      `node_path` then names that ancestor), or when it exists but fails a
+      condition of `path` (the props then hold the `condition`);
     * `{:error, :noproc}` when the store is not running on this node.
 
   Raises `possibly_matching_many_nodes_denied` for a pattern and
@@ -227,6 +273,138 @@ defmodule Khepri do
   """
   @spec get(store_id(), path(), options()) :: {:ok, data()} | error()
   defdelegate get(store_id, path, options), to: :khepri
+
+  @doc """
+  Reads the payload of one node of the default store, or `default`. Same as
+  `get_or/4`.
+
+  ## Example
+
+      {:ok, 0} = Khepri.get_or(~p"/:stock/:wood/pine", 0)
+  """
+  @spec get_or(path(), term()) :: {:ok, data()} | error()
+  defdelegate get_or(path, default), to: :khepri
+
+  @doc """
+  `get_or(store_id, path, default)` or `get_or(path, default, options)`
+  (default store). Same as `get_or/4`.
+
+  ## Example
+
+      {:ok, 150} = Khepri.get_or(:my_store, ~p"/:stock/:wood/oak", 0)
+      {:ok, 0} = Khepri.get_or(~p"/:stock/:wood/pine", 0, %{})
+  """
+  @spec get_or(store_id(), path(), term()) :: {:ok, data()} | error()
+  @spec get_or(path(), term(), options()) :: {:ok, data()} | error()
+  defdelegate get_or(store_id_or_path, path_or_default, default_or_options), to: :khepri
+
+  @doc """
+  Reads the payload of the node at `path`, or `default`.
+
+  Returns `{:ok, data}` (the fun of a stored procedure), or `{:ok, default}`
+  when the node does not exist, has no payload or fails a condition of
+  `path`; `{:error, :noproc}` when the store is not running on this node.
+  Raises like `get/3` for patterns and malformed paths.
+
+  ## Example
+
+      {:ok, 150} = Khepri.get_or(:my_store, ~p"/:stock/:wood/oak", 0, %{})
+      {:ok, 0} = Khepri.get_or(:my_store, ~p"/:stock/:wood/pine", 0, %{})
+      {:ok, 0} = Khepri.get_or(:my_store, ~p"/:stock/:wood", 0, %{})
+  """
+  @spec get_or(store_id(), path(), term(), options()) :: {:ok, data()} | error()
+  defdelegate get_or(store_id, path, default, options), to: :khepri
+
+  @doc """
+  Reads the payloads of every node of the default store matching `pattern`.
+  Same as `get_many/3`.
+
+  ## Example
+
+      {:ok, %{[:stock, :wood, "oak"] => 150}} = Khepri.get_many(~p"/:stock/:wood/*")
+  """
+  @spec get_many(path()) :: {:ok, %{:khepri_path.native_path() => data()}} | error()
+  defdelegate get_many(pattern), to: :khepri
+
+  @doc """
+  `get_many(store_id, pattern)` or `get_many(pattern, options)` (default
+  store). Same as `get_many/3`.
+
+  ## Example
+
+      {:ok, %{[:stock, :wood, "oak"] => 150}} = Khepri.get_many(:my_store, "/:stock/:wood/*")
+  """
+  @spec get_many(store_id(), path()) ::
+          {:ok, %{:khepri_path.native_path() => data()}} | error()
+  @spec get_many(path(), options()) ::
+          {:ok, %{:khepri_path.native_path() => data()}} | error()
+  defdelegate get_many(store_id_or_pattern, pattern_or_options), to: :khepri
+
+  @doc """
+  Reads the payloads of every node matching `pattern`.
+
+  Returns `{:ok, %{native_path => data}}`, where `data` is `:undefined` for a
+  node without payload and the fun of a stored procedure, `{:ok, %{}}` when
+  nothing matches (never `node_not_found`), or `{:error, :noproc}`. The root
+  node is included only for the pattern `[]` or with `include_root_props:
+  true`. Raises `invalid_path` for a malformed pattern.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:zoo/:cats/tom", 3)
+      :ok = Khepri.put(:my_store, ~p"/:zoo/:dogs/rex", 5)
+
+      {:ok, %{[:zoo, :cats, "tom"] => 3, [:zoo, :dogs, "rex"] => 5}} =
+        Khepri.get_many(:my_store, ~p"/:zoo/*/*", %{})
+  """
+  @spec get_many(store_id(), path(), options()) ::
+          {:ok, %{:khepri_path.native_path() => data()}} | error()
+  defdelegate get_many(store_id, pattern, options), to: :khepri
+
+  @doc """
+  Reads the payloads of every node of the default store matching `pattern`,
+  `default` for nodes without payload. Same as `get_many_or/4`.
+
+  ## Example
+
+      {:ok, %{[:stock, :wood] => :none}} = Khepri.get_many_or(~p"/:stock/*", :none)
+  """
+  @spec get_many_or(path(), term()) ::
+          {:ok, %{:khepri_path.native_path() => data()}} | error()
+  defdelegate get_many_or(pattern, default), to: :khepri
+
+  @doc """
+  `get_many_or(store_id, pattern, default)` or `get_many_or(pattern, default,
+  options)` (default store). Same as `get_many_or/4`.
+
+  ## Example
+
+      {:ok, %{[:stock, :wood] => :none}} = Khepri.get_many_or(:my_store, ~p"/:stock/*", :none)
+  """
+  @spec get_many_or(store_id(), path(), term()) ::
+          {:ok, %{:khepri_path.native_path() => data()}} | error()
+  @spec get_many_or(path(), term(), options()) ::
+          {:ok, %{:khepri_path.native_path() => data()}} | error()
+  defdelegate get_many_or(store_id_or_pattern, pattern_or_default, default_or_options),
+    to: :khepri
+
+  @doc """
+  Like `get_many/3`, with `default` instead of `:undefined` for the matching
+  nodes without payload.
+
+  Returns `{:ok, %{native_path => data | default}}`, `{:ok, %{}}` when nothing
+  matches, or `{:error, :noproc}`.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:stock/:wood/oak", 150)
+
+      {:ok, %{[:stock, :wood] => :none, [:stock, :wood, "oak"] => 150}} =
+        Khepri.get_many_or(:my_store, ~p"/:stock/**", :none, %{})
+  """
+  @spec get_many_or(store_id(), path(), term(), options()) ::
+          {:ok, %{:khepri_path.native_path() => data()}} | error()
+  defdelegate get_many_or(store_id, pattern, default, options), to: :khepri
 
   @doc """
   Tells whether a node exists in the default store. Same as `exists/3`.
@@ -253,9 +431,10 @@ defmodule Khepri do
   @doc """
   Tells whether the node at `path` exists.
 
-  Returns `true` or `false` (a missing node is not an error), or
-  `{:error, :noproc}` when the store is not running on this node. Raises like
-  `get/3` for patterns and malformed paths.
+  Returns `true` or `false` (a missing node is not an error, and a node
+  failing a condition of `path` does not count), or `{:error, :noproc}` when
+  the store is not running on this node. Raises like `get/3` for patterns
+  and malformed paths.
 
   ## Example
 
@@ -263,6 +442,338 @@ defmodule Khepri do
   """
   @spec exists(store_id(), path(), options()) :: boolean() | error()
   defdelegate exists(store_id, path, options), to: :khepri
+
+  @doc """
+  Tells whether a node of the default store holds data. Same as
+  `has_data/3`.
+
+  ## Example
+
+      true = Khepri.has_data(~p"/:stock/:wood/oak")
+  """
+  @spec has_data(path()) :: boolean() | error()
+  defdelegate has_data(path), to: :khepri
+
+  @doc """
+  `has_data(store_id, path)` or `has_data(path, options)` (default store).
+  Same as `has_data/3`.
+
+  ## Example
+
+      false = Khepri.has_data(:my_store, ~p"/:stock/:wood")
+  """
+  @spec has_data(store_id(), path()) :: boolean() | error()
+  @spec has_data(path(), options()) :: boolean() | error()
+  defdelegate has_data(store_id_or_path, path_or_options), to: :khepri
+
+  @doc """
+  Tells whether the node at `path` holds data (not a stored procedure).
+
+  Returns `true`, or `false` when the node has no payload, holds a stored
+  procedure or does not exist; `{:error, :noproc}` when the store is not
+  running on this node. Raises like `get/3` for patterns and malformed paths.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:stock/:wood/oak", 150)
+      true = Khepri.has_data(:my_store, ~p"/:stock/:wood/oak", %{})
+      false = Khepri.has_data(:my_store, ~p"/:stock/:wood", %{})
+  """
+  @spec has_data(store_id(), path(), options()) :: boolean() | error()
+  defdelegate has_data(store_id, path, options), to: :khepri
+
+  @doc """
+  Tells whether a node of the default store holds a stored procedure. Same
+  as `is_sproc/3`.
+
+  ## Example
+
+      true = Khepri.is_sproc(~p"/:procs/:hello")
+  """
+  @spec is_sproc(path()) :: boolean() | error()
+  defdelegate is_sproc(path), to: :khepri
+
+  @doc """
+  `is_sproc(store_id, path)` or `is_sproc(path, options)` (default store).
+  Same as `is_sproc/3`.
+
+  ## Example
+
+      true = Khepri.is_sproc(:my_store, ~p"/:procs/:hello")
+  """
+  @spec is_sproc(store_id(), path()) :: boolean() | error()
+  @spec is_sproc(path(), options()) :: boolean() | error()
+  defdelegate is_sproc(store_id_or_path, path_or_options), to: :khepri
+
+  @doc """
+  Tells whether the node at `path` holds a stored procedure (a function
+  given as payload).
+
+  Returns `true`, or `false` when the node holds data, has no payload or does
+  not exist; `{:error, :noproc}` when the store is not running on this node.
+  Raises like `get/3` for patterns and malformed paths.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:procs/:hello", fn -> :hi end)
+      true = Khepri.is_sproc(:my_store, ~p"/:procs/:hello", %{})
+  """
+  @spec is_sproc(store_id(), path(), options()) :: boolean() | error()
+  defdelegate is_sproc(store_id, path, options), to: :khepri
+
+  @doc """
+  Counts the nodes of the default store matching `pattern`. Same as
+  `count/3`.
+
+  ## Example
+
+      {:ok, 2} = Khepri.count(~p"/:zoo/*/*")
+  """
+  @spec count(path()) :: {:ok, non_neg_integer()} | error()
+  defdelegate count(pattern), to: :khepri
+
+  @doc """
+  `count(store_id, pattern)` or `count(pattern, options)` (default store).
+  Same as `count/3`.
+
+  ## Example
+
+      {:ok, 2} = Khepri.count(:my_store, "/:zoo/*/*")
+  """
+  @spec count(store_id(), path()) :: {:ok, non_neg_integer()} | error()
+  @spec count(path(), options()) :: {:ok, non_neg_integer()} | error()
+  defdelegate count(store_id_or_pattern, pattern_or_options), to: :khepri
+
+  @doc """
+  Counts the nodes matching `pattern`.
+
+  Returns `{:ok, n}` (`{:ok, 0}` when nothing matches) or `{:error,
+  :noproc}`. The root node counts only for the pattern `[]` or with
+  `include_root_props: true`; the `:expect_specific_node` option is always
+  `false` here.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:zoo/:cats/tom", 3)
+      :ok = Khepri.put(:my_store, ~p"/:zoo/:dogs/rex", 5)
+      {:ok, 2} = Khepri.count(:my_store, ~p"/:zoo/*/*", %{})
+      {:ok, 4} = Khepri.count(:my_store, ~p"/:zoo/**", %{})
+  """
+  @spec count(store_id(), path(), options()) :: {:ok, non_neg_integer()} | error()
+  defdelegate count(store_id, pattern, options), to: :khepri
+
+  @doc """
+  Folds over the nodes of the default store matching `pattern`. Same as
+  `fold/5`.
+
+  ## Example
+
+      {:ok, 155} = Khepri.fold(~p"/:stock/*/*", fn _path, props, sum -> sum + props.data end, 0)
+  """
+  @spec fold(path(), fold_fun(), term()) :: {:ok, term()} | error()
+  defdelegate fold(pattern, fun, acc), to: :khepri
+
+  @doc """
+  `fold(store_id, pattern, fun, acc)` or `fold(pattern, fun, acc, options)`
+  (default store). Same as `fold/5`.
+
+  ## Example
+
+      {:ok, paths} = Khepri.fold(:my_store, ~p"/:stock/**", fn path, _, acc -> [path | acc] end, [])
+  """
+  @spec fold(store_id(), path(), fold_fun(), term()) :: {:ok, term()} | error()
+  @spec fold(path(), fold_fun(), term(), options()) :: {:ok, term()} | error()
+  defdelegate fold(store_id_or_pattern, pattern_or_fun, fun_or_acc, acc_or_options),
+    to: :khepri
+
+  @doc """
+  Folds `fun.(path, node_props, acc)` over the nodes matching `pattern`,
+  starting with `acc` (parents before their children).
+
+  `node_props` holds the properties listed in `:props_to_return` (by default
+  `:data` or `:sproc` when the node has a payload, and `:payload_version`).
+  Returns `{:ok, acc}` (`{:ok, acc}` unchanged when nothing matches) or
+  `{:error, :noproc}`. `fun` runs in the calling process on one consistent
+  snapshot, so it may call the store; what it raises propagates to the
+  caller.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:stock/:wood/oak", 150)
+      :ok = Khepri.put(:my_store, ~p"/:stock/:wood/birch", 5)
+
+      {:ok, 155} =
+        Khepri.fold(:my_store, ~p"/:stock/:wood/*", fn _path, %{data: n}, sum -> sum + n end, 0, %{})
+  """
+  @spec fold(store_id(), path(), fold_fun(), term(), options()) :: {:ok, term()} | error()
+  defdelegate fold(store_id, pattern, fun, acc, options), to: :khepri
+
+  @doc """
+  Calls `fun` for each node of the default store matching `pattern`. Same as
+  `foreach/4`.
+
+  ## Example
+
+      :ok = Khepri.foreach(~p"/:stock/*/*", fn path, _props -> IO.inspect(path) end)
+  """
+  @spec foreach(path(), each_fun()) :: :ok | error()
+  defdelegate foreach(pattern, fun), to: :khepri
+
+  @doc """
+  `foreach(store_id, pattern, fun)` or `foreach(pattern, fun, options)`
+  (default store). Same as `foreach/4`.
+
+  ## Example
+
+      :ok = Khepri.foreach(:my_store, ~p"/:stock/*/*", fn path, _props -> IO.inspect(path) end)
+  """
+  @spec foreach(store_id(), path(), each_fun()) :: :ok | error()
+  @spec foreach(path(), each_fun(), options()) :: :ok | error()
+  defdelegate foreach(store_id_or_pattern, pattern_or_fun, fun_or_options), to: :khepri
+
+  @doc """
+  Calls `fun.(path, node_props)` for each node matching `pattern`, in the
+  calling process (`node_props` as in `fold/5`).
+
+  Returns `:ok` or `{:error, :noproc}`.
+
+  ## Example
+
+      :ok =
+        Khepri.foreach(:my_store, ~p"/:stock/:wood/*", fn path, props ->
+          send(self(), {path, props[:data]})
+        end, %{})
+  """
+  @spec foreach(store_id(), path(), each_fun(), options()) :: :ok | error()
+  defdelegate foreach(store_id, pattern, fun, options), to: :khepri
+
+  @doc """
+  Maps the nodes of the default store matching `pattern`. Same as `map/4`.
+
+  ## Example
+
+      {:ok, %{[:stock, :wood, "oak"] => 1}} = Khepri.map(~p"/:stock/:wood/*", fn _, p -> p.payload_version end)
+  """
+  @spec map(path(), each_fun()) :: {:ok, %{:khepri_path.native_path() => term()}} | error()
+  defdelegate map(pattern, fun), to: :khepri
+
+  @doc """
+  `map(store_id, pattern, fun)` or `map(pattern, fun, options)` (default
+  store). Same as `map/4`.
+
+  ## Example
+
+      {:ok, %{[:stock, :wood, "oak"] => 1}} =
+        Khepri.map(:my_store, ~p"/:stock/:wood/*", fn _, p -> p.payload_version end)
+  """
+  @spec map(store_id(), path(), each_fun()) ::
+          {:ok, %{:khepri_path.native_path() => term()}} | error()
+  @spec map(path(), each_fun(), options()) ::
+          {:ok, %{:khepri_path.native_path() => term()}} | error()
+  defdelegate map(store_id_or_pattern, pattern_or_fun, fun_or_options), to: :khepri
+
+  @doc """
+  Calls `fun.(path, node_props)` for each node matching `pattern`, in the
+  calling process (`node_props` as in `fold/5`).
+
+  Returns `{:ok, %{native_path => result}}` (`{:ok, %{}}` when nothing
+  matches) or `{:error, :noproc}`.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:stock/:wood/oak", 150)
+
+      {:ok, %{[:stock, :wood, "oak"] => {3, 150}}} =
+        Khepri.map(:my_store, ~p"/:stock/:wood/*", fn path, props -> {length(path), props.data} end, %{})
+  """
+  @spec map(store_id(), path(), each_fun(), options()) ::
+          {:ok, %{:khepri_path.native_path() => term()}} | error()
+  defdelegate map(store_id, pattern, fun, options), to: :khepri
+
+  @doc """
+  Selects the nodes of the default store matching `pattern` and `pred`. Same
+  as `filter/4`.
+
+  ## Example
+
+      {:ok, %{[:stock, :wood, "oak"] => 150}} = Khepri.filter(~p"/:stock/:wood/*", fn _, p -> p[:data] > 100 end)
+  """
+  @spec filter(path(), filter_fun()) :: {:ok, %{:khepri_path.native_path() => data()}} | error()
+  defdelegate filter(pattern, pred), to: :khepri
+
+  @doc """
+  `filter(store_id, pattern, pred)` or `filter(pattern, pred, options)`
+  (default store). Same as `filter/4`.
+
+  ## Example
+
+      {:ok, %{[:stock, :wood, "oak"] => 150}} =
+        Khepri.filter(:my_store, ~p"/:stock/:wood/*", fn _, p -> p[:data] > 100 end)
+  """
+  @spec filter(store_id(), path(), filter_fun()) ::
+          {:ok, %{:khepri_path.native_path() => data()}} | error()
+  @spec filter(path(), filter_fun(), options()) ::
+          {:ok, %{:khepri_path.native_path() => data()}} | error()
+  defdelegate filter(store_id_or_pattern, pattern_or_pred, pred_or_options), to: :khepri
+
+  @doc """
+  Selects the nodes matching `pattern` for which `pred.(path, node_props)`
+  returns `true` (`pred` runs in the calling process; `node_props` as in
+  `fold/5`, always with the payload).
+
+  Returns `{:ok, %{native_path => data}}` like `get_many/3` (`:undefined` for
+  a node without payload, the fun of a stored procedure), `{:ok, %{}}` when
+  nothing is selected, or `{:error, :noproc}`.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:stock/:wood/oak", 150)
+      :ok = Khepri.put(:my_store, ~p"/:stock/:wood/birch", 5)
+
+      {:ok, %{[:stock, :wood, "oak"] => 150}} =
+        Khepri.filter(:my_store, ~p"/:stock/:wood/*", fn _path, props -> props[:data] > 100 end, %{})
+  """
+  @spec filter(store_id(), path(), filter_fun(), options()) ::
+          {:ok, %{:khepri_path.native_path() => data()}} | error()
+  defdelegate filter(store_id, pattern, pred, options), to: :khepri
+
+  @doc """
+  Tells whether the default store is empty. Same as `is_empty/2`.
+
+  ## Example
+
+      true = Khepri.is_empty()
+  """
+  @spec is_empty() :: boolean() | error()
+  defdelegate is_empty(), to: :khepri
+
+  @doc """
+  `is_empty(store_id)` or `is_empty(options)` (default store). Same as
+  `is_empty/2`.
+
+  ## Example
+
+      true = Khepri.is_empty(:my_store)
+      true = Khepri.is_empty(%{favor: :consistency})
+  """
+  @spec is_empty(store_id() | options()) :: boolean() | error()
+  defdelegate is_empty(store_id_or_options), to: :khepri
+
+  @doc """
+  Tells whether the store is empty: its root node has no child (a payload on
+  the root itself does not count).
+
+  Returns `true` or `false`, or `{:error, :noproc}` when the store is not
+  running on this node.
+
+  ## Example
+
+      true = Khepri.is_empty(:my_store, %{})
+      :ok = Khepri.put(:my_store, ~p"/:stock", 1)
+      false = Khepri.is_empty(:my_store, %{})
+  """
+  @spec is_empty(store_id(), options()) :: boolean() | error()
+  defdelegate is_empty(store_id, options), to: :khepri
 
   # -------------------------------------------------------------------
   # Writes.
@@ -296,19 +807,218 @@ defmodule Khepri do
   ancestors (without payload; they go away again once they have neither
   payload nor children).
 
-  Returns `:ok` once the local member applied the write, or
-  `{:error, :noproc}` when the store is not running on this node (or
-  `{:error, :timeout}`, or a `{:khepri, name, props}` error). Raises
-  `possibly_matching_many_nodes_denied` for a pattern, `invalid_path` for a
-  malformed path, and `invalid_option` for a bad option.
+  `data` is any term; a function is stored as a stored procedure, and
+  `Khepri.Payload.none/0` stores no payload. Writing the payload the node
+  already holds changes nothing (no version bump). The `:keep_while` option,
+  `%{path => condition}`, keeps the node only while every condition holds
+  (see `Khepri.Condition`).
+
+  Returns `:ok` once the local member applied the write, or:
+
+    * `{:error, {:khepri, :mismatching_node, props}}` or `{:error, {:khepri,
+      :node_not_found, props}}` when a condition of `path` fails;
+    * `{:error, {:khepri, :keep_while_conditions_not_met, %{node_name: name,
+      node_path: path, keep_while_reason: reason}}}` when a `:keep_while`
+      condition on another node does not hold;
+    * `{:error, :noproc}` when the store is not running on this node, or
+      `{:error, :timeout}`.
+
+  Raises `possibly_matching_many_nodes_denied` for a pattern, `invalid_path`
+  for a malformed path, and `invalid_option` for a bad option.
 
   ## Example
 
       :ok = Khepri.put(:my_store, ~p"/:stock/:wood/oak", 150, %{})
       :ok = Khepri.put(:my_store, [:stock, :wood, "birch"], 20, %{})
+
+      require Khepri.Condition
+
+      :ok =
+        Khepri.put(:my_store, ~p"/:prices/oak", 3, %{
+          keep_while: %{~p"/:stock/:wood/oak" => Khepri.Condition.if_node_exists(exists: true)}
+        })
   """
   @spec put(store_id(), path(), data(), options()) :: :ok | error()
   defdelegate put(store_id, path, data, options), to: :khepri
+
+  @doc """
+  Sets the payload of every node of the default store matching `pattern`.
+  Same as `put_many/4`.
+
+  ## Example
+
+      :ok = Khepri.put_many(~p"/:stock/:wood/*", 0)
+  """
+  @spec put_many(path(), data()) :: :ok | error()
+  defdelegate put_many(pattern, data), to: :khepri
+
+  @doc """
+  `put_many(store_id, pattern, data)` or `put_many(pattern, data, options)`
+  (default store). Same as `put_many/4`.
+
+  ## Example
+
+      :ok = Khepri.put_many(:my_store, ~p"/:stock/:wood/*", 0)
+  """
+  @spec put_many(store_id(), path(), data()) :: :ok | error()
+  @spec put_many(path(), data(), options()) :: :ok | error()
+  defdelegate put_many(store_id_or_pattern, pattern_or_data, data_or_options), to: :khepri
+
+  @doc """
+  Sets the payload of every node matching `pattern`.
+
+  Conditions and wildcards visit existing nodes only; plain names after them
+  are created under each match (`~p"/:stock/*/price"` creates `price` under
+  every existing child of `stock`). A pattern matching nothing writes
+  nothing. Returns `:ok`, or the errors of `put/4`.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:stock/:wood/oak", 150)
+      :ok = Khepri.put(:my_store, ~p"/:stock/:wood/birch", 20)
+      :ok = Khepri.put_many(:my_store, ~p"/:stock/:wood/*", 0, %{})
+      {:ok, 0} = Khepri.get(:my_store, ~p"/:stock/:wood/oak")
+  """
+  @spec put_many(store_id(), path(), data(), options()) :: :ok | error()
+  defdelegate put_many(store_id, pattern, data, options), to: :khepri
+
+  @doc """
+  Creates one node of the default store. Same as `create/4`.
+
+  ## Example
+
+      :ok = Khepri.create(~p"/:stock/:wood/oak", 150)
+  """
+  @spec create(path(), data()) :: :ok | error()
+  defdelegate create(path, data), to: :khepri
+
+  @doc """
+  `create(store_id, path, data)` or `create(path, data, options)` (default
+  store). Same as `create/4`.
+
+  ## Example
+
+      :ok = Khepri.create(:my_store, ~p"/:stock/:wood/oak", 150)
+  """
+  @spec create(store_id(), path(), data()) :: :ok | error()
+  @spec create(path(), data(), options()) :: :ok | error()
+  defdelegate create(store_id_or_path, path_or_data, data_or_options), to: :khepri
+
+  @doc """
+  Creates the node at `path` with `data`, unless it exists: `put/4` with
+  `Khepri.Condition.if_node_exists(exists: false)` on the last component.
+
+  Returns `:ok`, or when the node exists `{:error, {:khepri,
+  :mismatching_node, %{node_name: name, node_path: path, node_is_target:
+  true, condition: if_node_exists(exists: false), node_props: %{data: old,
+  payload_version: v}}}}`; otherwise the errors of `put/4`.
+
+  ## Example
+
+      :ok = Khepri.create(:my_store, ~p"/:fruit", :pear, %{})
+
+      {:error, {:khepri, :mismatching_node, %{node_props: %{data: :pear}}}} =
+        Khepri.create(:my_store, ~p"/:fruit", :kiwi, %{})
+  """
+  @spec create(store_id(), path(), data(), options()) :: :ok | error()
+  defdelegate create(store_id, path, data, options), to: :khepri
+
+  @doc """
+  Updates one existing node of the default store. Same as `update/4`.
+
+  ## Example
+
+      :ok = Khepri.update(~p"/:stock/:wood/oak", 151)
+  """
+  @spec update(path(), data()) :: :ok | error()
+  defdelegate update(path, data), to: :khepri
+
+  @doc """
+  `update(store_id, path, data)` or `update(path, data, options)` (default
+  store). Same as `update/4`.
+
+  ## Example
+
+      :ok = Khepri.update(:my_store, ~p"/:stock/:wood/oak", 151)
+  """
+  @spec update(store_id(), path(), data()) :: :ok | error()
+  @spec update(path(), data(), options()) :: :ok | error()
+  defdelegate update(store_id_or_path, path_or_data, data_or_options), to: :khepri
+
+  @doc """
+  Sets the payload of the existing node at `path`: `put/4` with
+  `Khepri.Condition.if_node_exists(exists: true)` on the last component.
+
+  Returns `:ok`, or when the node does not exist `{:error, {:khepri,
+  :node_not_found, %{node_name: name, node_path: path, node_is_target: true,
+  condition: if_all(conditions: [name, if_node_exists(exists: true)])}}}`;
+  otherwise the errors of `put/4`.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:fruit", :pear)
+      :ok = Khepri.update(:my_store, ~p"/:fruit", :plum, %{})
+
+      {:error, {:khepri, :node_not_found, %{node_path: [:veg]}}} =
+        Khepri.update(:my_store, ~p"/:veg", :leek, %{})
+  """
+  @spec update(store_id(), path(), data(), options()) :: :ok | error()
+  defdelegate update(store_id, path, data, options), to: :khepri
+
+  @doc """
+  Compare-and-swap on one node of the default store. Same as
+  `compare_and_swap/5`.
+
+  ## Example
+
+      :ok = Khepri.compare_and_swap(~p"/:fruit", :pear, :plum)
+  """
+  @spec compare_and_swap(path(), term(), data()) :: :ok | error()
+  defdelegate compare_and_swap(path, data_pattern, data), to: :khepri
+
+  @doc """
+  `compare_and_swap(store_id, path, data_pattern, data)` or
+  `compare_and_swap(path, data_pattern, data, options)` (default store). Same
+  as `compare_and_swap/5`.
+
+  ## Example
+
+      :ok = Khepri.compare_and_swap(:my_store, ~p"/:fruit", :pear, :plum)
+  """
+  @spec compare_and_swap(store_id(), path(), term(), data()) :: :ok | error()
+  @spec compare_and_swap(path(), term(), data(), options()) :: :ok | error()
+  defdelegate compare_and_swap(
+                store_id_or_path,
+                path_or_pattern,
+                pattern_or_data,
+                data_or_options
+              ),
+              to: :khepri
+
+  @doc """
+  Sets the payload of the node at `path` to `data` if its current data match
+  `data_pattern`: `put/4` with `Khepri.Condition.if_data_matches(pattern:
+  data_pattern)` on the last component.
+
+  `data_pattern` is an ETS match pattern (`:_` matches anything, `:"$1"`
+  binds a variable). Returns `:ok`, or:
+
+    * `{:error, {:khepri, :mismatching_node, %{condition:
+      if_data_matches(...), node_props: %{data: current, ...}, ...}}}` when
+      the data do not match;
+    * `{:error, {:khepri, :node_not_found, _}}` when the node does not exist;
+    * the other errors of `put/4`.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:fruit", :pear)
+      :ok = Khepri.compare_and_swap(:my_store, ~p"/:fruit", :pear, :plum, %{})
+
+      {:error, {:khepri, :mismatching_node, %{node_props: %{data: :plum}}}} =
+        Khepri.compare_and_swap(:my_store, ~p"/:fruit", :apple, :fig, %{})
+  """
+  @spec compare_and_swap(store_id(), path(), term(), data(), options()) :: :ok | error()
+  defdelegate compare_and_swap(store_id, path, data_pattern, data, options), to: :khepri
 
   @doc """
   Deletes one node of the default store and its subtree. Same as `delete/3`.
@@ -333,7 +1043,8 @@ defmodule Khepri do
   defdelegate delete(store_id_or_path, path_or_options), to: :khepri
 
   @doc """
-  Deletes the node at `path` and its whole subtree.
+  Deletes the node at `path` and its whole subtree; nodes whose
+  `:keep_while` conditions no longer hold are deleted too.
 
   Returns `:ok`, also when the node does not exist, or `{:error, :noproc}`
   when the store is not running on this node. Raises like `put/4` for
@@ -346,6 +1057,327 @@ defmodule Khepri do
   """
   @spec delete(store_id(), path(), options()) :: :ok | error()
   defdelegate delete(store_id, path, options), to: :khepri
+
+  @doc """
+  Deletes every node of the default store matching `pattern`. Same as
+  `delete_many/3`.
+
+  ## Example
+
+      :ok = Khepri.delete_many(~p"/:stock/*")
+  """
+  @spec delete_many(path()) :: :ok | error()
+  defdelegate delete_many(pattern), to: :khepri
+
+  @doc """
+  `delete_many(store_id, pattern)` or `delete_many(pattern, options)`
+  (default store). Same as `delete_many/3`.
+
+  ## Example
+
+      :ok = Khepri.delete_many(:my_store, "/:stock/*")
+  """
+  @spec delete_many(store_id(), path()) :: :ok | error()
+  @spec delete_many(path(), options()) :: :ok | error()
+  defdelegate delete_many(store_id_or_pattern, pattern_or_options), to: :khepri
+
+  @doc """
+  Deletes every node matching `pattern`, with their subtrees.
+
+  `"**"` (`[Khepri.Path.star_star()]`) empties the store; the root node
+  itself always stays. Returns `:ok`, also when nothing matches, or `{:error,
+  :noproc}`.
+
+  ## Example
+
+      :ok = Khepri.delete_many(:my_store, ~p"/:stock/:wood/*", %{})
+      :ok = Khepri.delete_many(:my_store, "**", %{})
+      true = Khepri.is_empty(:my_store)
+  """
+  @spec delete_many(store_id(), path(), options()) :: :ok | error()
+  defdelegate delete_many(store_id, pattern, options), to: :khepri
+
+  @doc """
+  Removes the payload of one node of the default store. Same as
+  `clear_payload/3`.
+
+  ## Example
+
+      :ok = Khepri.clear_payload(~p"/:stock/:wood/oak")
+  """
+  @spec clear_payload(path()) :: :ok | error()
+  defdelegate clear_payload(path), to: :khepri
+
+  @doc """
+  `clear_payload(store_id, path)` or `clear_payload(path, options)` (default
+  store). Same as `clear_payload/3`.
+
+  ## Example
+
+      :ok = Khepri.clear_payload(:my_store, ~p"/:stock/:wood/oak")
+  """
+  @spec clear_payload(store_id(), path()) :: :ok | error()
+  @spec clear_payload(path(), options()) :: :ok | error()
+  defdelegate clear_payload(store_id_or_path, path_or_options), to: :khepri
+
+  @doc """
+  Removes the payload of the node at `path`; the node and its children stay.
+
+  Returns `:ok`, also when the node does not exist or has no payload (then
+  nothing changes), or `{:error, :noproc}`. Raises like `put/4` for patterns
+  and malformed paths.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:stock/:wood/oak", 150)
+      :ok = Khepri.clear_payload(:my_store, ~p"/:stock/:wood/oak", %{})
+      {:ok, :undefined} = Khepri.get(:my_store, ~p"/:stock/:wood/oak")
+  """
+  @spec clear_payload(store_id(), path(), options()) :: :ok | error()
+  defdelegate clear_payload(store_id, path, options), to: :khepri
+
+  @doc """
+  Removes the payloads of the nodes of the default store matching `pattern`.
+  Same as `clear_many_payloads/3`.
+
+  ## Example
+
+      :ok = Khepri.clear_many_payloads(~p"/:stock/:wood/*")
+  """
+  @spec clear_many_payloads(path()) :: :ok | error()
+  defdelegate clear_many_payloads(pattern), to: :khepri
+
+  @doc """
+  `clear_many_payloads(store_id, pattern)` or `clear_many_payloads(pattern,
+  options)` (default store). Same as `clear_many_payloads/3`.
+
+  ## Example
+
+      :ok = Khepri.clear_many_payloads(:my_store, ~p"/:stock/:wood/*")
+  """
+  @spec clear_many_payloads(store_id(), path()) :: :ok | error()
+  @spec clear_many_payloads(path(), options()) :: :ok | error()
+  defdelegate clear_many_payloads(store_id_or_pattern, pattern_or_options), to: :khepri
+
+  @doc """
+  Removes the payload of every existing node matching `pattern`.
+
+  Returns `:ok`, also when nothing matches, or `{:error, :noproc}`.
+
+  ## Example
+
+      :ok = Khepri.clear_many_payloads(:my_store, ~p"/:stock/:wood/*", %{})
+
+      {:ok, %{[:stock, :wood, "oak"] => :undefined}} =
+        Khepri.get_many(:my_store, ~p"/:stock/:wood/*")
+  """
+  @spec clear_many_payloads(store_id(), path(), options()) :: :ok | error()
+  defdelegate clear_many_payloads(store_id, pattern, options), to: :khepri
+
+  # -------------------------------------------------------------------
+  # Bang variants.
+  #
+  # The Erlang bang variants call erlang:error(Reason); these raise
+  # Khepri.Error instead (SPEC 2.14), so they are written here on top of the
+  # plain functions. Each entry generates the three arities of one function:
+  # its longest form (store id, arguments, options), the form without store
+  # id and options, and the ambiguous middle form whose arguments are named
+  # after both readings (`store_id_or_path`, `path_or_options`).
+  # -------------------------------------------------------------------
+
+  bang_functions = [
+    # {name, arguments of the longest form, return type, what it returns,
+    #  example arguments after the store id, example result}
+    {:get, [:store_id, :path, :options], quote(do: data()),
+     "the data itself (`:undefined` for a node without payload, the fun of a stored procedure)",
+     ~S|~p"/:stock/:wood/oak"|, "150"},
+    {:get_or, [:store_id, :path, :default, :options], quote(do: data()),
+     "the data or `default` itself", ~S|~p"/:stock/:wood/pine", 0|, "0"},
+    {:get_many, [:store_id, :pattern, :options],
+     quote(do: %{:khepri_path.native_path() => data()}), "the map of payloads itself",
+     ~S|~p"/:stock/:wood/*"|, ~S|%{[:stock, :wood, "oak"] => 150}|},
+    {:get_many_or, [:store_id, :pattern, :default, :options],
+     quote(do: %{:khepri_path.native_path() => data()}), "the map of payloads itself",
+     ~S|~p"/:stock/*", :none|, ~S|%{[:stock, :wood] => :none}|},
+    {:exists, [:store_id, :path, :options], quote(do: boolean()), "the boolean",
+     ~S|~p"/:stock/:wood/oak"|, "true"},
+    {:has_data, [:store_id, :path, :options], quote(do: boolean()), "the boolean",
+     ~S|~p"/:stock/:wood/oak"|, "true"},
+    {:is_sproc, [:store_id, :path, :options], quote(do: boolean()), "the boolean",
+     ~S|~p"/:stock/:wood/oak"|, "false"},
+    {:count, [:store_id, :pattern, :options], quote(do: non_neg_integer()),
+     "the number of nodes itself", ~S|~p"/:stock/:wood/*"|, "1"},
+    {:put, [:store_id, :path, :data, :options], quote(do: :ok), "`:ok`",
+     ~S|~p"/:stock/:wood/oak", 150|, ":ok"},
+    {:put_many, [:store_id, :pattern, :data, :options], quote(do: :ok), "`:ok`",
+     ~S|~p"/:stock/:wood/*", 0|, ":ok"},
+    {:create, [:store_id, :path, :data, :options], quote(do: :ok), "`:ok`",
+     ~S|~p"/:stock/:wood/elm", 1|, ":ok"},
+    {:update, [:store_id, :path, :data, :options], quote(do: :ok), "`:ok`",
+     ~S|~p"/:stock/:wood/oak", 151|, ":ok"},
+    {:compare_and_swap, [:store_id, :path, :data_pattern, :data, :options], quote(do: :ok),
+     "`:ok`", ~S|~p"/:stock/:wood/oak", 151, 152|, ":ok"},
+    {:delete, [:store_id, :path, :options], quote(do: :ok), "`:ok`", ~S|~p"/:stock/:wood/oak"|,
+     ":ok"},
+    {:delete_many, [:store_id, :pattern, :options], quote(do: :ok), "`:ok`",
+     ~S|~p"/:stock/:wood/*"|, ":ok"},
+    {:clear_payload, [:store_id, :path, :options], quote(do: :ok), "`:ok`",
+     ~S|~p"/:stock/:wood/oak"|, ":ok"},
+    {:clear_many_payloads, [:store_id, :pattern, :options], quote(do: :ok), "`:ok`",
+     ~S|~p"/:stock/:wood/*"|, ":ok"}
+  ]
+
+  bang_arg_types = %{
+    "store_id" => quote(do: store_id()),
+    "path" => quote(do: path()),
+    "pattern" => quote(do: path()),
+    "options" => quote(do: options()),
+    "data" => quote(do: data()),
+    "default" => quote(do: term()),
+    "data_pattern" => quote(do: term())
+  }
+
+  for {name, longest, return_type, returns, example_args, example_result} <- bang_functions do
+    bang = :"#{name}!"
+    max = length(longest)
+    shortest = Enum.slice(longest, 1..-2//1)
+
+    middle =
+      longest
+      |> Enum.chunk_every(2, 1, :discard)
+      |> Enum.map(fn [a, b] -> :"#{a}_or_#{b}" end)
+
+    for args <- [shortest, middle, longest] do
+      arity = length(args)
+      vars = Enum.map(args, &Macro.var(&1, nil))
+
+      types =
+        Enum.map(args, fn arg ->
+          arg
+          |> Atom.to_string()
+          |> String.split("_or_")
+          |> Enum.map(&Map.fetch!(bang_arg_types, &1))
+          |> Enum.reduce(fn type, union -> quote(do: unquote(union) | unquote(type)) end)
+        end)
+
+      call =
+        case arity do
+          ^max -> "Khepri.#{bang}(:my_store, #{example_args}, %{})"
+          _ when arity == max - 1 -> "Khepri.#{bang}(:my_store, #{example_args})"
+          _ -> "Khepri.#{bang}(#{example_args})"
+        end
+
+      @doc (if arity == max do
+              """
+              Like `#{name}/#{max}`, but returns #{returns} instead of wrapping
+              it, and raises `Khepri.Error` when `#{name}/#{max}` returns
+              `{:error, reason}`.
+
+              The exception's `reason` is that reason, and its `name` and
+              `props` are filled when it is `{:khepri, name, props}` (for
+              instance `:node_not_found` or `:mismatching_node`). Exceptions
+              raised by `#{name}/#{max}` (`ErlangError` with `original:
+              {:khepri_ex, name, props}` for a pattern where one node is
+              expected, a malformed path, a bad option) pass through
+              unchanged.
+
+              ## Example
+
+                  #{example_result} = #{call}
+              """
+            else
+              """
+              Like `#{name}/#{arity}`, but returns #{returns} and raises
+              `Khepri.Error` instead of returning `{:error, reason}`. Same as
+              `#{bang}/#{max}`.
+
+              ## Example
+
+                  #{example_result} = #{call}
+              """
+            end)
+      @spec unquote(bang)(unquote_splicing(types)) :: unquote(return_type)
+      def unquote(bang)(unquote_splicing(vars)),
+        do: unwrap(:khepri.unquote(name)(unquote_splicing(vars)))
+    end
+  end
+
+  defp unwrap(:ok), do: :ok
+  defp unwrap({:ok, value}), do: value
+  defp unwrap(boolean) when is_boolean(boolean), do: boolean
+  defp unwrap({:error, reason}), do: raise(Khepri.Error, reason: reason)
+
+  # -------------------------------------------------------------------
+  # Export and import.
+  # -------------------------------------------------------------------
+
+  @doc """
+  Exports the whole default store with `module`. Same as `export/4`.
+
+  ## Example
+
+      :ok = Khepri.export(Khepri.ExportErlang, "backup.erl")
+  """
+  @spec export(module(), term()) :: :ok | {:ok, term()} | error()
+  defdelegate export(module, module_priv), to: :khepri
+
+  @doc """
+  `export(store_id, module, module_priv)` (the whole store) or
+  `export(pattern, module, module_priv)` (default store). Same as
+  `export/4`.
+
+  ## Example
+
+      :ok = Khepri.export(:my_store, Khepri.ExportErlang, "backup.erl")
+      :ok = Khepri.export(~p"/:stock/**", Khepri.ExportErlang, "stock.erl")
+  """
+  @spec export(store_id() | path(), module(), term()) :: :ok | {:ok, term()} | error()
+  defdelegate export(store_id_or_pattern, module, module_priv), to: :khepri
+
+  @doc """
+  Writes the nodes matching `pattern` (every node for `"**"`) with the
+  `:khepri_import_export` callback module `module` (such as
+  `Khepri.ExportErlang`), starting from its private state `module_priv`.
+
+  One item `{:put, native_path, payload, put_options}` is written per node
+  holding a payload or `:keep_while` conditions, parents first; triggers and
+  projections are not exported. Returns what the module's `commit_write`
+  returns (`:ok` or `{:ok, priv}`), the module's `{:error, reason}`, or
+  `{:error, :noproc}`.
+
+  ## Example
+
+      :ok = Khepri.export(:my_store, ~p"/:stock/**", Khepri.ExportErlang, "stock.erl")
+  """
+  @spec export(store_id(), path(), module(), term()) :: :ok | {:ok, term()} | error()
+  defdelegate export(store_id, pattern, module, module_priv), to: :khepri
+
+  @doc """
+  Imports into the default store with `module`. Same as `import/3`.
+
+  ## Example
+
+      :ok = Khepri.import(Khepri.ExportErlang, "backup.erl")
+  """
+  @spec import(module(), term()) :: :ok | {:ok, term()} | error()
+  defdelegate import(module, module_priv), to: :khepri
+
+  @doc """
+  Reads items with the `:khepri_import_export` callback module `module` from
+  its private state `module_priv` and applies them to the store, in order,
+  each as its own write (not atomic; the store is not cleared first).
+
+  Returns what the module's `close_read` returns (`:ok` or `{:ok, priv}`),
+  or the first error, which stops the import: a write error, the module's
+  `{:error, reason}`, or `{:error, :noproc}`.
+
+  ## Example
+
+      :ok = Khepri.import(:other_store, Khepri.ExportErlang, "stock.erl")
+      {:ok, 150} = Khepri.get(:other_store, ~p"/:stock/:wood/oak")
+  """
+  @spec import(store_id(), module(), term()) :: :ok | {:ok, term()} | error()
+  defdelegate import(store_id, module, module_priv), to: :khepri
 
   # -------------------------------------------------------------------
   # Info.

@@ -562,8 +562,10 @@ is_valid(Condition) ->
 %% <li>`{non_deterministic_guard, F}' when a guard calls `self()', `node()'
 %% or `get_tcw' (`F' is `self', `node' or `get_tcw'), anywhere but inside
 %% `{const, _}': they would give a different answer on each member;</li>
-%% <li>`invalid_match_spec' when `ets:match_spec_compile([{Pattern,
-%% Conditions, [match]}])' fails.</li>
+%% <li>`invalid_match_spec' when the engine's match-spec compiler refuses
+%% it (the guards it evaluates are those of SPEC 2.10, a superset of what
+%% OTP 25's `ets:match_spec_compile/1' accepts: `min', `max',
+%% `tuple_size'...).</li>
 %% </ul>
 %% Call it when a pattern or `keep_while' map enters the API: the engine
 %% applies commands in Rust and must never meet those at apply time.
@@ -575,11 +577,11 @@ validate_data_matches(#if_data_matches{pattern = Pattern,
             unsupported_condition(Condition,
                                   {non_deterministic_guard, Function});
         none ->
-            try ets:match_spec_compile([{Pattern, Guards, [match]}]) of
-                _ -> ok
-            catch
-                error:badarg ->
-                    unsupported_condition(Condition, invalid_match_spec)
+            %% The engine evaluates match specs itself: ask it, so what is
+            %% accepted here is exactly what it can evaluate at apply time.
+            case khepri_nif:check_data_match(Pattern, Guards) of
+                ok -> ok;
+                {error, _} -> unsupported_condition(Condition, invalid_match_spec)
             end
     end;
 validate_data_matches(#if_not{condition = Inner}) ->

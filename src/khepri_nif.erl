@@ -5,11 +5,11 @@
 -module(khepri_nif).
 
 -export([open/4, stop/2, submit/3,
-         get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2,
+         get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
          dump/1, applied_index/1, last_log_index/1]).
 
 -nifs([open/4, stop/2, submit/3,
-       get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2,
+       get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
        dump/1, applied_index/1, last_log_index/1]).
 
 -on_load(init/0).
@@ -58,6 +58,10 @@ query(_Engine, _Pattern, _PropsToReturn, _IncludeRoot, _Shape) -> ?NOT_LOADED.
 %% @doc The backup items of the nodes a pattern matches, parents first:
 %% `[{Path, RawPayload, PutOptions}]' (SPEC 4.10).
 export(_Engine, _Pattern) -> ?NOT_LOADED.
+
+%% @doc `ok' if the engine supports this data condition, else
+%% `{error, Reason}'.
+check_data_match(_Pattern, _Guards) -> ?NOT_LOADED.
 
 %% @doc Lists every node and its payload, in tree order.
 dump(_Engine) -> ?NOT_LOADED.

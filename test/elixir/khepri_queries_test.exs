@@ -231,9 +231,9 @@ defmodule KhepriQueriesTest do
 
       zoo(store)
       assert Khepri.count(store, "/") == {:ok, 1}
-      assert Khepri.count(store, "**") == {:ok, 6}
-      assert Khepri.count(store, "**", %{include_root_props: true}) == {:ok, 7}
-      assert Khepri.count(store, "**", %{favor: :low_latency}) == {:ok, 6}
+      assert Khepri.count(store, "**") == {:ok, 5}
+      assert Khepri.count(store, "**", %{include_root_props: true}) == {:ok, 6}
+      assert Khepri.count(store, "**", %{favor: :low_latency}) == {:ok, 5}
     end
 
     test "expect_specific_node is forced to false", %{store: store} do

@@ -256,3 +256,18 @@ fn export<'a>(env: Env<'a>, engine: ResourceArc<Engine>, pattern: Term<'a>) -> N
     }
     Ok(items.encode(env))
 }
+
+/// `check_data_match(Pattern, Guards) -> ok | {error, Reason}`: whether the
+/// engine supports this `#if_data_matches{}` (the same compilation as at
+/// apply time), so an unsupported one is refused before it reaches the log.
+#[rustler::nif]
+fn check_data_match<'a>(env: Env<'a>, pattern: Term<'a>, guards: Term<'a>) -> Term<'a> {
+    let spec = khepri_core::condition::DataMatch::new(
+        khepri_core::Bytes::from(pattern.to_binary().as_slice()),
+        khepri_core::Bytes::from(guards.to_binary().as_slice()),
+    );
+    match khepri_core::data_match::compile(&spec) {
+        Ok(_) => atoms::ok().encode(env),
+        Err(reason) => (atoms::error(), encode_bytes(env, reason.as_bytes())).encode(env),
+    }
+}
