@@ -263,7 +263,7 @@ erase(StoreId, Kind, Pattern, Options, Mode) ->
 
 write_opts(Pattern, Options, Mode) ->
     Props = case Mode of
-                simple -> [];
+                simple -> none;
                 adv -> maps:get(props_to_return, Options, ?DEFAULT_PROPS)
             end,
     KeepWhile = case Options of

@@ -46,6 +46,9 @@ pub struct Event {
 /// Options of a write.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WriteOpts {
+    /// Whether to report the nodes written and removed (`khepri_adv`); the
+    /// simple API does not, and then nothing is gathered.
+    pub report: bool,
     /// Properties to report.
     pub wanted: PropsWanted,
     /// `keep_while` of a put (absolute keys); `None` keeps the node's own.
@@ -57,6 +60,7 @@ pub struct WriteOpts {
 impl Default for WriteOpts {
     fn default() -> Self {
         WriteOpts {
+            report: false,
             wanted: PropsWanted::NONE,
             keep_while: None,
             return_indirect_deletes: true,
@@ -68,6 +72,7 @@ impl Default for WriteOpts {
 pub struct Writer<'a> {
     tree: &'a mut Tree,
     dm: &'a dyn DataMatcher,
+    report: bool,
     wanted: PropsWanted,
     return_indirect: bool,
     changes: Changes,
@@ -86,6 +91,7 @@ impl<'a> Writer<'a> {
         Writer {
             tree,
             dm,
+            report: opts.report,
             wanted: opts.wanted,
             return_indirect: opts.return_indirect_deletes,
             changes: Vec::new(),
@@ -369,7 +375,7 @@ impl<'a> Writer<'a> {
     // ------------------------------------------------------------ helpers
 
     fn reports(&self) -> bool {
-        !self.wanted.is_none()
+        self.report
     }
 
     fn event(&mut self, path: &[NodeId], change: Change) {

@@ -176,17 +176,23 @@ pub fn decode_wanted(term: Term) -> NifResult<PropsWanted> {
     Ok(w)
 }
 
-/// Decodes write options: `{PropsToReturn, KeepWhile | undefined,
-/// ReturnIndirectDeletes}`.
+/// Decodes write options: `{PropsToReturn | none, KeepWhile | undefined,
+/// ReturnIndirectDeletes}`; `none` (the simple API) reports no node.
 pub fn decode_write_opts(term: Term) -> NifResult<WriteOpts> {
     let (props, keep_while, indirect): (Term, Term, bool) = term.decode()?;
+    let report = !(props.is_atom() && props.decode::<Atom>()? == atoms::none());
     let keep_while = if keep_while.is_atom() && keep_while.decode::<Atom>()? == atoms::undefined() {
         None
     } else {
         Some(decode_keep_while(keep_while)?)
     };
     Ok(WriteOpts {
-        wanted: decode_wanted(props)?,
+        report,
+        wanted: if report {
+            decode_wanted(props)?
+        } else {
+            PropsWanted::NONE
+        },
         keep_while,
         return_indirect_deletes: indirect,
     })

@@ -211,6 +211,14 @@ pub fn encode_props<'a>(env: Env<'a>, props: &NodeProps, wanted: PropsWanted) ->
             props.child_list_length.encode(env),
         ));
     }
+    if wanted.child_names {
+        let names: Vec<Term> = props
+            .child_names
+            .iter()
+            .map(|n| encode_node_id(env, n))
+            .collect();
+        pairs.push((atoms::child_names().encode(env), names.encode(env)));
+    }
     if wanted.delete_reason {
         if let Some(reason) = props.delete_reason {
             let r = match reason {

@@ -45,6 +45,7 @@ pub fn data(s: &str) -> Payload {
 
 pub fn opts() -> WriteOpts {
     WriteOpts {
+        report: true,
         wanted: ALL,
         ..WriteOpts::default()
     }
