@@ -532,10 +532,21 @@ info(StoreId, Options) when is_atom(StoreId), is_map(Options) ->
                       [StoreId, {StoreId, node()},
                        khepri_nif:applied_index(Engine)]),
             [print_node(Path, Payload) || {Path, Payload} <- khepri_nif:dump(Engine)],
+            KeepWhile = [{Path, KW} || {Path, _, #{keep_while := KW}}
+                                           <- khepri_nif:export(Engine, [?KHEPRI_WILDCARD_STAR_STAR])],
+            case KeepWhile of
+                [] -> ok;
+                _ -> io:format("~nKeep while conditions:~n"),
+                     [io:format("  ~ts:~n~ts", [khepri_path:to_string(Path), format_keep_while(KW)])
+                      || {Path, KW} <- KeepWhile]
+            end,
             ok;
         error ->
             {error, noproc}
     end.
+
+format_keep_while(KW) ->
+    [io_lib:format("    ~0p => ~0p~n", [Key, Cond]) || {Key, Cond} <- lists:sort(maps:to_list(KW))].
 
 print_node(Path, Payload) ->
     Indent = lists:duplicate(2 * length(Path), $\s),
