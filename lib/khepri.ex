@@ -4,7 +4,9 @@ defmodule Khepri do
 
   Every function here has the same name, arguments and return values as the
   `:khepri` function of the same arity, so Erlang documentation and examples
-  apply unchanged.
+  apply unchanged; only the bang variants (`get!/3`, ...) differ in the
+  exception they raise (see "Bang variants" below). `Khepri.Adv` gives the
+  same calls with detailed results.
 
   ## Stores
 
@@ -696,7 +698,8 @@ defmodule Khepri do
 
   ## Example
 
-      {:ok, %{[:stock, :wood, "oak"] => 150}} = Khepri.filter(~p"/:stock/:wood/*", fn _, p -> p[:data] > 100 end)
+      expensive = fn _path, props -> match?(%{data: n} when n > 100, props) end
+      {:ok, %{[:stock, :wood, "oak"] => 150}} = Khepri.filter(~p"/:stock/:wood/*", expensive)
   """
   @spec filter(path(), filter_fun()) :: {:ok, %{:khepri_path.native_path() => data()}} | error()
   defdelegate filter(pattern, pred), to: :khepri
@@ -708,7 +711,7 @@ defmodule Khepri do
   ## Example
 
       {:ok, %{[:stock, :wood, "oak"] => 150}} =
-        Khepri.filter(:my_store, ~p"/:stock/:wood/*", fn _, p -> p[:data] > 100 end)
+        Khepri.filter(:my_store, ~p"/:stock/:wood/*", fn _, p -> match?(%{data: 150}, p) end)
   """
   @spec filter(store_id(), path(), filter_fun()) ::
           {:ok, %{:khepri_path.native_path() => data()}} | error()
@@ -731,7 +734,12 @@ defmodule Khepri do
       :ok = Khepri.put(:my_store, ~p"/:stock/:wood/birch", 5)
 
       {:ok, %{[:stock, :wood, "oak"] => 150}} =
-        Khepri.filter(:my_store, ~p"/:stock/:wood/*", fn _path, props -> props[:data] > 100 end, %{})
+        Khepri.filter(
+          :my_store,
+          ~p"/:stock/:wood/*",
+          fn _path, props -> match?(%{data: n} when n > 100, props) end,
+          %{}
+        )
   """
   @spec filter(store_id(), path(), filter_fun(), options()) ::
           {:ok, %{:khepri_path.native_path() => data()}} | error()
@@ -1267,35 +1275,29 @@ defmodule Khepri do
           _ -> "Khepri.#{bang}(#{example_args})"
         end
 
-      @doc (if arity == max do
-              """
-              Like `#{name}/#{max}`, but returns #{returns} instead of wrapping
-              it, and raises `Khepri.Error` when `#{name}/#{max}` returns
-              `{:error, reason}`.
+      details =
+        if arity == max do
+          """
 
-              The exception's `reason` is that reason, and its `name` and
-              `props` are filled when it is `{:khepri, name, props}` (for
-              instance `:node_not_found` or `:mismatching_node`). Exceptions
-              raised by `#{name}/#{max}` (`ErlangError` with `original:
-              {:khepri_ex, name, props}` for a pattern where one node is
-              expected, a malformed path, a bad option) pass through
-              unchanged.
+          The exception's `reason` is that reason, and its `name` and `props`
+          are filled when it is `{:khepri, name, props}` (for instance
+          `:node_not_found` or `:mismatching_node`). Exceptions raised by
+          `#{name}/#{max}` (`ErlangError` with `original: {:khepri_ex, name,
+          props}` for a pattern where one node is expected, a malformed path,
+          a bad option) pass through unchanged.
+          """
+        else
+          "Same as `#{bang}/#{max}`.\n"
+        end
 
-              ## Example
+      @doc """
+      Like `#{name}/#{arity}`, but returns #{returns} and raises
+      `Khepri.Error` instead of returning `{:error, reason}`.
+      #{details}
+      ## Example
 
-                  #{example_result} = #{call}
-              """
-            else
-              """
-              Like `#{name}/#{arity}`, but returns #{returns} and raises
-              `Khepri.Error` instead of returning `{:error, reason}`. Same as
-              `#{bang}/#{max}`.
-
-              ## Example
-
-                  #{example_result} = #{call}
-              """
-            end)
+          #{example_result} = #{call}
+      """
       @spec unquote(bang)(unquote_splicing(types)) :: unquote(return_type)
       def unquote(bang)(unquote_splicing(vars)),
         do: unwrap(:khepri.unquote(name)(unquote_splicing(vars)))

@@ -175,11 +175,13 @@ query(StoreId, Path, Wanted, Options, Shape) ->
         {ok, khepri_nif:query(Engine, Pattern, Wanted, IncludeRoot, Shape)}
     end).
 
+%% `expect_specific_node' is set by the function (SPEC 1.3): single-node
+%% calls require one node, many-node calls do not, whatever the option says.
 query_pattern(Kind, Path, Options) ->
     ok = khepri_options:validate(Options),
-    case {Kind, maps:get(expect_specific_node, Options, Kind =:= single)} of
-        {_, true} -> khepri_pattern:single(Path);
-        {_, false} -> khepri_pattern:many(Path)
+    case Kind of
+        single -> khepri_pattern:single(Path);
+        many -> khepri_pattern:many(Path)
     end.
 
 one(Engine, Pattern, Wanted) ->

@@ -67,6 +67,23 @@ defmodule KhepriQueriesTest do
                  condition: if_all(conditions: [:wood, if_has_data()])
                }}} = Khepri.get(store, path)
     end
+
+    test "E4: a data condition failing on an existing node", %{store: store} do
+      :ok = Khepri.put(store, [:fruit], :pear)
+      path = Khepri.Path.combine_with_conditions([:fruit], [if_data_matches(pattern: :apple)])
+
+      assert Khepri.exists(store, path) == false
+
+      assert {:error, {:khepri, :node_not_found, %{node_path: [:fruit], node_is_target: true}}} =
+               Khepri.get(store, path)
+
+      assert Khepri.get_or(store, path, :dflt) == {:ok, :dflt}
+      assert Khepri.Adv.get(store, path) == {:ok, %{}}
+
+      matching = Khepri.Path.combine_with_conditions([:fruit], [if_data_matches(pattern: :pear)])
+      assert Khepri.get(store, matching) == {:ok, :pear}
+      assert Khepri.get_many(store, [if_data_matches(pattern: :_)]) == {:ok, %{[:fruit] => :pear}}
+    end
   end
 
   describe "get_or" do
@@ -294,6 +311,26 @@ defmodule KhepriQueriesTest do
                [:stock, :wood] => %{child_list_length: 2, payload_version: 1},
                [:stock, :metal] => %{child_list_length: 1, payload_version: 1}
              }
+    end
+
+    test "fold with props_to_return: [:child_names]", %{store: store} do
+      stock(store)
+
+      assert {:ok, props} =
+               Khepri.fold(
+                 store,
+                 ~p"/:stock/*",
+                 fn path, props, acc -> Map.put(acc, path, props) end,
+                 %{},
+                 %{props_to_return: [:child_names]}
+               )
+
+      assert %{
+               [:stock, :wood] => %{child_names: wood},
+               [:stock, :metal] => %{child_names: ["iron"]}
+             } = props
+
+      assert Enum.sort(wood) == ["birch", "oak"]
     end
 
     test "callbacks run in the calling process and may call the store", %{store: store} do
@@ -541,35 +578,10 @@ defmodule KhepriQueriesTest do
     end
   end
 
-  describe "SPEC gaps" do
-    # SPEC 1.4: `child_names` is returned when asked. The engine computes it
-    # but the NIF's props encoder never emits the key.
-    @tag :known_gap
-    test "props_to_return: [:child_names]", %{store: store} do
-      stock(store)
-
-      assert {:ok, props} =
-               Khepri.fold(
-                 store,
-                 ~p"/:stock/*",
-                 fn path, props, acc -> Map.put(acc, path, props) end,
-                 %{},
-                 %{props_to_return: [:child_names]}
-               )
-
-      assert %{
-               [:stock, :wood] => %{child_names: wood},
-               [:stock, :metal] => %{child_names: ["iron"]}
-             } = props
-
-      assert Enum.sort(wood) == ["birch", "oak"]
-    end
-
+  describe "expect_specific_node is set by the function" do
     # SPEC 1.3/4.2: single-node APIs set `expect_specific_node => true`
     # themselves; an `expect_specific_node: false` option must not turn
-    # `get` into a pattern query. Today it returns
-    # {:error, {:khepri, :node_not_found, %{node_name: "", node_path: [], ...}}}.
-    @tag :known_gap
+    # `get` into a pattern query.
     test "get ignores expect_specific_node: false", %{store: store} do
       zoo(store)
 
@@ -578,9 +590,7 @@ defmodule KhepriQueriesTest do
     end
 
     # SPEC 1.3: `expect_specific_node` is set by the function, `false` for
-    # many-node reads. Today `get_many` honours `true` and raises
-    # possibly_matching_many_nodes_denied.
-    @tag :known_gap
+    # many-node reads.
     test "get_many ignores expect_specific_node: true", %{store: store} do
       zoo(store)
 

@@ -112,6 +112,18 @@ defmodule KhepriWritesTest do
       assert Khepri.get(store, [:fruit]) == {:ok, :pear}
     end
 
+    test "E2: compare_and_swap on matching data", %{store: store} do
+      :ok = Khepri.put(store, [:fruit], :pear)
+      assert Khepri.compare_and_swap(store, [:fruit], :pear, :plum) == :ok
+      assert Khepri.get(store, [:fruit]) == {:ok, :plum}
+
+      # The data pattern is a match pattern.
+      :ok = Khepri.put(store, ~p"/:t", {:a, 1})
+      assert Khepri.compare_and_swap(store, ~p"/:t", {:a, :_}, {:a, 2}, %{}) == :ok
+      assert Khepri.compare_and_swap!(store, ~p"/:t", {:a, :"$1"}, {:a, 3}) == :ok
+      assert Khepri.get(store, ~p"/:t") == {:ok, {:a, 3}}
+    end
+
     test "create and update succeed in their own cases", %{store: store} do
       assert Khepri.create(store, ~p"/:fruit", :apple) == :ok
       assert Khepri.create(store, ~p"/:box/:fruit", :fig, %{}) == :ok

@@ -1,6 +1,4 @@
-# `:known_gap` tests assert what SPEC.md specifies where the implementation
-# does not (yet) comply; run them with `mix test --only known_gap`.
-ExUnit.start(exclude: [:known_gap])
+ExUnit.start()
 
 defmodule Khepri.TestStore do
   @moduledoc false

@@ -104,7 +104,7 @@ impl<'a> Writer<'a> {
     /// Runs the keep_while cascades and returns what the operation did.
     pub fn finish(mut self) -> (Changes, Vec<Event>) {
         self.settle();
-        (self.changes, self.events)
+        (merge_changes(self.changes), self.events)
     }
 
     // ---------------------------------------------------------------- puts
@@ -393,6 +393,33 @@ impl<'a> Writer<'a> {
             }
         }
     }
+}
+
+/// One entry per path: a node written and then removed by a cascade of the
+/// same operation is reported once, with the payload it had before the
+/// operation and its final versions and delete reason.
+fn merge_changes(changes: Changes) -> Changes {
+    if changes.len() < 2 {
+        return changes;
+    }
+    let mut index: std::collections::HashMap<Path, usize> = std::collections::HashMap::new();
+    let mut merged: Changes = Vec::with_capacity(changes.len());
+    for (path, props) in changes {
+        match index.get(&path) {
+            Some(&i) => {
+                let first_payload = std::mem::take(&mut merged[i].1.payload);
+                merged[i].1 = NodeProps {
+                    payload: first_payload,
+                    ..props
+                };
+            }
+            None => {
+                index.insert(path.clone(), merged.len());
+                merged.push((path, props));
+            }
+        }
+    }
+    merged
 }
 
 /// How many leading components of `path` exist.

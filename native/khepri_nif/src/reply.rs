@@ -78,16 +78,22 @@ pub fn encode_reply<'a>(env: Env<'a>, reply: &Reply, wanted: PropsWanted) -> Ter
                 .iter()
                 .map(|(path, props)| (encode_path(env, path), encode_props(env, props, wanted)))
                 .collect();
-            let map = Term::map_from_pairs(env, &pairs)
-                .unwrap_or_else(|_| rustler::types::map::map_new(env));
-            (atoms::ok(), map).encode(env)
+            (atoms::ok(), map(env, &pairs)).encode(env)
         }
         Err(e) => (atoms::error(), encode_error(env, e)).encode(env),
     }
 }
 
-fn map<'a>(env: Env<'a>, pairs: &[(Term<'a>, Term<'a>)]) -> Term<'a> {
-    Term::map_from_pairs(env, pairs).unwrap_or_else(|_| rustler::types::map::map_new(env))
+/// A map of `pairs`. Built in one go; should keys repeat, put one by one
+/// (the last wins) rather than lose entries.
+pub fn map<'a>(env: Env<'a>, pairs: &[(Term<'a>, Term<'a>)]) -> Term<'a> {
+    Term::map_from_pairs(env, pairs).unwrap_or_else(|_| {
+        pairs
+            .iter()
+            .fold(rustler::types::map::map_new(env), |m, (k, v)| {
+                m.map_put(*k, *v).unwrap_or(m)
+            })
+    })
 }
 
 /// `{khepri, Name, Props}` for a returned error.
@@ -228,5 +234,5 @@ pub fn encode_props<'a>(env: Env<'a>, props: &NodeProps, wanted: PropsWanted) ->
             pairs.push((atoms::delete_reason().encode(env), r.encode(env)));
         }
     }
-    Term::map_from_pairs(env, &pairs).unwrap_or_else(|_| rustler::types::map::map_new(env))
+    map(env, &pairs)
 }
