@@ -9,7 +9,7 @@ use crate::codec::{
 };
 use crate::engine::Engine;
 use crate::pattern_codec::{decode_pattern, encode_condition, encode_pattern};
-use crate::reply::{encode_error, encode_props};
+use crate::reply::{encode_error, encode_props, encode_raw_payload};
 use khepri_core::condition::{CmpOp, Comparison};
 use khepri_core::data_match::TermMatcher;
 use khepri_core::{query, Condition, Node, NodeId, NodeProps, Payload};
@@ -233,18 +233,7 @@ fn export<'a>(env: Env<'a>, engine: ResourceArc<Engine>, pattern: Term<'a>) -> N
         if !node.payload.is_some() && keep_while.is_none() {
             continue;
         }
-        let raw = match &node.payload {
-            Payload::None => atoms::no_payload().encode(env),
-            Payload::Data(b) => {
-                (atoms::p_data(), decode_stored_term(env, b.as_slice())).encode(env)
-            }
-            Payload::Sproc(b) => (
-                atoms::p_sproc(),
-                decode_stored_term(env, b.as_slice()),
-                atoms::rw(),
-            )
-                .encode(env),
-        };
+        let raw = encode_raw_payload(env, &node.payload);
         let opts = match keep_while {
             Some(pairs) => {
                 let kw = Term::map_from_pairs(env, &pairs)?;

@@ -161,6 +161,21 @@ pub fn encode_error<'a>(env: Env<'a>, e: &KhepriError) -> Term<'a> {
     }
 }
 
+/// A payload as `khepri_payload` writes it: `'$__NO_PAYLOAD__'`,
+/// `{p_data, Term}` or `{p_sproc, Fun, rw}`.
+pub fn encode_raw_payload<'a>(env: Env<'a>, payload: &Payload) -> Term<'a> {
+    match payload {
+        Payload::None => atoms::no_payload().encode(env),
+        Payload::Data(b) => (atoms::p_data(), decode_stored_term(env, b.as_slice())).encode(env),
+        Payload::Sproc(b) => (
+            atoms::p_sproc(),
+            decode_stored_term(env, b.as_slice()),
+            atoms::rw(),
+        )
+            .encode(env),
+    }
+}
+
 /// The node properties map, with the keys the caller asked for.
 pub fn encode_props<'a>(env: Env<'a>, props: &NodeProps, wanted: PropsWanted) -> Term<'a> {
     let mut pairs: Vec<(Term, Term)> = Vec::with_capacity(6);
@@ -185,19 +200,10 @@ pub fn encode_props<'a>(env: Env<'a>, props: &NodeProps, wanted: PropsWanted) ->
         }
     }
     if wanted.raw_payload {
-        let raw = match &props.payload {
-            Payload::None => atoms::no_payload().encode(env),
-            Payload::Data(b) => {
-                (atoms::p_data(), decode_stored_term(env, b.as_slice())).encode(env)
-            }
-            Payload::Sproc(b) => (
-                atoms::p_sproc(),
-                decode_stored_term(env, b.as_slice()),
-                atoms::rw(),
-            )
-                .encode(env),
-        };
-        pairs.push((atoms::raw_payload().encode(env), raw));
+        pairs.push((
+            atoms::raw_payload().encode(env),
+            encode_raw_payload(env, &props.payload),
+        ));
     }
     if wanted.payload_version {
         pairs.push((
