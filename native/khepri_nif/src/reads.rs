@@ -4,8 +4,8 @@
 
 use crate::atoms;
 use crate::codec::{
-    decode_path, decode_stored_term, decode_wanted, encode_bytes, encode_path, lookup,
-    INLINE_DECODE_LIMIT,
+    decode_path, decode_stored_term, decode_wanted, encode_bytes, encode_node_id, encode_path,
+    lookup, INLINE_DECODE_LIMIT,
 };
 use crate::engine::Engine;
 use crate::pattern_codec::{decode_pattern, encode_condition, encode_pattern};
@@ -144,6 +144,34 @@ fn one<'a>(
     })
 }
 
+/// Encodes the paths of a query's results, which come parents first and
+/// siblings together: components shared with the previous path are reused
+/// rather than encoded again (an atom lookup per component otherwise).
+#[derive(Default)]
+struct PathEncoder<'a> {
+    previous: Vec<(NodeId, Term<'a>)>,
+}
+
+impl<'a> PathEncoder<'a> {
+    fn encode(&mut self, env: Env<'a>, path: &[NodeId]) -> Term<'a> {
+        let shared = self
+            .previous
+            .iter()
+            .zip(path)
+            .take_while(|((id, _), p)| id == *p)
+            .count();
+        self.previous.truncate(shared);
+        for id in &path[shared..] {
+            self.previous.push((id.clone(), encode_node_id(env, id)));
+        }
+        self.previous
+            .iter()
+            .map(|(_, t)| *t)
+            .collect::<Vec<Term>>()
+            .encode(env)
+    }
+}
+
 /// `query(Engine, Pattern, PropsToReturn, IncludeRoot, Shape)` over every node
 /// the pattern matches, on the member's current tree version. Shape:
 /// `props_map` (`#{Path => Props}`), `data_map` (`#{Path => Data | Fun |
@@ -163,6 +191,7 @@ fn query<'a>(
     let tree = engine.store.tree();
     let found = query::get_many(&tree, &pattern, include_root, &TermMatcher);
     let shape = shape.to_term(env).atom_to_string()?;
+    let mut paths = PathEncoder::default();
     let props_of = |node: &Node| {
         let props = NodeProps::of(node, node.payload.clone(), wanted, None);
         encode_props(env, &props, wanted)
@@ -171,13 +200,13 @@ fn query<'a>(
         "count" => found.len().encode(env),
         "props_list" => found
             .iter()
-            .map(|(path, node)| (encode_path(env, path), props_of(node)).encode(env))
+            .map(|(path, node)| (paths.encode(env, path), props_of(node)).encode(env))
             .collect::<Vec<Term>>()
             .encode(env),
         "props_map" => {
             let pairs: Vec<(Term, Term)> = found
                 .iter()
-                .map(|(path, node)| (encode_path(env, path), props_of(node)))
+                .map(|(path, node)| (paths.encode(env, path), props_of(node)))
                 .collect();
             Term::map_from_pairs(env, &pairs)?
         }
@@ -191,7 +220,7 @@ fn query<'a>(
                             decode_stored_term(env, b.as_slice())
                         }
                     };
-                    (encode_path(env, path), data)
+                    (paths.encode(env, path), data)
                 })
                 .collect();
             Term::map_from_pairs(env, &pairs)?
