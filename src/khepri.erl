@@ -81,8 +81,11 @@ start(DataDirOrSystem, StoreIdOrConfig) ->
 -spec start(file:filename_all() | atom(), store_id() | map(), timeout()) ->
           {ok, store_id()} | {error, term()}.
 start(DataDirOrSystem, StoreIdOrConfig, Timeout)
-  when (is_atom(StoreIdOrConfig) orelse is_map(StoreIdOrConfig)) andalso
-       (Timeout =:= infinity orelse (is_integer(Timeout) andalso Timeout >= 0)) ->
+  when (is_list(DataDirOrSystem) orelse is_binary(DataDirOrSystem) orelse
+        is_atom(DataDirOrSystem)) andalso
+       (is_atom(StoreIdOrConfig) orelse is_map(StoreIdOrConfig)) andalso
+       (Timeout =:= infinity orelse
+        (is_integer(Timeout) andalso Timeout >= 0 andalso Timeout =< 16#FFFFFFFF)) ->
     {StoreId, Config} = store_config(StoreIdOrConfig),
     case resolve_data_dir(DataDirOrSystem) of
         {ok, DataDir} ->
@@ -104,7 +107,12 @@ store_config(Config) when is_map(Config) ->
                                                         #{option => cluster_name,
                                                           value => Bad}))
               end,
-    Machine = maps:get(machine_config, Config, #{}),
+    Machine = case maps:get(machine_config, Config, #{}) of
+                  M when is_map(M) -> M;
+                  BadMachine -> erlang:error(?khepri_exception(invalid_option,
+                                                               #{option => machine_config,
+                                                                 value => BadMachine}))
+              end,
     Engine = maps:with([snapshot_interval], Machine),
     Unknown = maps:keys(maps:without([cluster_name, friendly_name, machine_config],
                                      Config)),
@@ -114,7 +122,12 @@ store_config(Config) when is_map(Config) ->
     {StoreId, Engine}.
 
 resolve_data_dir(Dir) when is_list(Dir); is_binary(Dir) ->
-    {ok, Dir};
+    %% Characters the file system API cannot take are refused here, not
+    %% met later as a crash in filename:join/2 or in the store process.
+    case unicode:characters_to_binary(Dir) of
+        Bin when is_binary(Bin) -> {ok, Dir};
+        _ -> {error, {invalid_data_dir, Dir}}
+    end;
 resolve_data_dir(System) when is_atom(System) ->
     Systems = application:get_env(khepri, ra_systems, #{}),
     case Systems of
@@ -244,7 +257,7 @@ fold(S, Pattern, Fun, Acc) when ?IS_STORE(S) -> fold(S, Pattern, Fun, Acc, #{});
 fold(Pattern, Fun, Acc, Opts) when is_map(Opts) -> fold(?DEFAULT, Pattern, Fun, Acc, Opts).
 %% @doc `{ok, Acc}' of `Fun(Path, Props, Acc)' over the matches, parents first.
 %% Runs in the calling process on one snapshot: any call is allowed in `Fun'.
-fold(S, Pattern, Fun, Acc, Opts) when ?IS_STORE(S), is_map(Opts) ->
+fold(S, Pattern, Fun, Acc, Opts) when ?IS_STORE(S), is_function(Fun, 3), is_map(Opts) ->
     khepri_ops:fold(S, Pattern, Fun, Acc, Opts).
 
 %% @doc Calls `Fun(Path, Props)' for the matches in the default store.
@@ -253,7 +266,7 @@ foreach(Pattern, Fun) -> foreach(?DEFAULT, Pattern, Fun, #{}).
 foreach(S, Pattern, Fun) when ?IS_STORE(S) -> foreach(S, Pattern, Fun, #{});
 foreach(Pattern, Fun, Opts) when is_map(Opts) -> foreach(?DEFAULT, Pattern, Fun, Opts).
 %% @doc `ok' after `Fun(Path, Props)' ran for each match, in the caller.
-foreach(S, Pattern, Fun, Opts) when ?IS_STORE(S), is_map(Opts) ->
+foreach(S, Pattern, Fun, Opts) when ?IS_STORE(S), is_function(Fun, 2), is_map(Opts) ->
     khepri_ops:foreach(S, Pattern, Fun, Opts).
 
 %% @doc Maps the matches of a pattern in the default store.
@@ -262,7 +275,7 @@ map(Pattern, Fun) -> map(?DEFAULT, Pattern, Fun, #{}).
 map(S, Pattern, Fun) when ?IS_STORE(S) -> map(S, Pattern, Fun, #{});
 map(Pattern, Fun, Opts) when is_map(Opts) -> map(?DEFAULT, Pattern, Fun, Opts).
 %% @doc `{ok, #{Path => Fun(Path, Props)}}'.
-map(S, Pattern, Fun, Opts) when ?IS_STORE(S), is_map(Opts) ->
+map(S, Pattern, Fun, Opts) when ?IS_STORE(S), is_function(Fun, 2), is_map(Opts) ->
     khepri_ops:map(S, Pattern, Fun, Opts).
 
 %% @doc Filters the matches of a pattern in the default store.
@@ -272,7 +285,7 @@ filter(S, Pattern, Pred) when ?IS_STORE(S) -> filter(S, Pattern, Pred, #{});
 filter(Pattern, Pred, Opts) when is_map(Opts) -> filter(?DEFAULT, Pattern, Pred, Opts).
 %% @doc `{ok, #{Path => Data | Fun | undefined}}' of the matches for which
 %% `Pred(Path, Props)' is true.
-filter(S, Pattern, Pred, Opts) when ?IS_STORE(S), is_map(Opts) ->
+filter(S, Pattern, Pred, Opts) when ?IS_STORE(S), is_function(Pred, 2), is_map(Opts) ->
     khepri_ops:filter(S, Pattern, Pred, Opts).
 
 %% @doc Whether the default store is empty.

@@ -10,7 +10,7 @@
 
 -define(RETRY_MS, 200).
 
-%% @doc Submits `Command' to store `StoreId' and returns the engine's reply:
+%% @doc Submits `Command' to store `StoreId' and returns its reply:
 %% `{ok, #{Path => Props}}', `{error, {khepri, _, _}}', `{error, timeout}' or
 %% `{error, noproc}'.
 -spec run(atom(), tuple(), map()) -> {ok, map()} | {error, term()}.
@@ -40,6 +40,9 @@ await(StoreId, Command, Ref, Deadline) ->
                 _ ->
                     {error, timeout}
             end;
+        {Ref, {ok, Changes}} ->
+            %% The engine sends a list; the map is built here, in the caller.
+            {ok, maps:from_list(Changes)};
         {Ref, Reply} ->
             Reply
     after remaining(Deadline) ->

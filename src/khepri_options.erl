@@ -21,13 +21,20 @@ validate(Opts) when is_map(Opts) ->
 validate(Other) ->
     ?INVALID(options, Other).
 
+%% A proper list of atoms (an improper list is refused, not crashed on).
+atoms_only([A | Rest]) when is_atom(A) -> atoms_only(Rest);
+atoms_only([]) -> true;
+atoms_only(_) -> false.
+
 %% @doc The call's timeout: the `timeout' option, else the application's
 %% `default_timeout' (itself `infinity' by default).
 -spec timeout(map()) -> timeout().
 timeout(#{timeout := T}) -> T;
 timeout(_) -> khepri_env:default_timeout().
 
-check(timeout, V) when V =:= infinity; is_integer(V) andalso V >= 0 -> ok;
+%% A timeout is used in `receive ... after', which takes at most 2^32-1 ms.
+check(timeout, V) when V =:= infinity;
+                       is_integer(V) andalso V >= 0 andalso V =< 16#FFFFFFFF -> ok;
 check(async, V) when is_boolean(V); is_integer(V); is_reference(V) -> ok;
 check(async, V) when V =:= normal; V =:= low -> ok;
 check(async, {C, P}) when (is_integer(C) orelse is_reference(C)) andalso
@@ -38,8 +45,8 @@ check(protect_against_dups, V) when is_boolean(V) -> ok;
 check(favor, V) when V =:= low_latency; V =:= consistency -> ok;
 check(condition, {applied, {I, T}}) when is_integer(I), is_integer(T) -> ok;
 check(expect_specific_node, V) when is_boolean(V) -> ok;
-check(props_to_return, V) when is_list(V) ->
-    case lists:all(fun erlang:is_atom/1, V) of
+check(props_to_return, V) ->
+    case atoms_only(V) of
         true -> ok;
         false -> ?INVALID(props_to_return, V)
     end;

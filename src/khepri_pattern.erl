@@ -33,11 +33,19 @@ many(Path) when is_list(Path) ->
 many(Path) ->
     prepare(Path, false).
 
+%% Deepest path accepted. The engine's bookkeeping of auto-created ancestors
+%% is quadratic in depth; a metadata tree is a few levels deep, and an
+%% absurd path must not be able to exhaust memory.
+-define(MAX_DEPTH, 1024).
+
 %% @doc True for a list of atoms and binaries (a native path without special
-%% components or conditions).
-is_plain([C | Rest]) when is_atom(C); is_binary(C) -> is_plain(Rest);
-is_plain([]) -> true;
-is_plain(_) -> false.
+%% components or conditions) of at most `?MAX_DEPTH' components.
+is_plain(Path) -> is_plain(Path, 0).
+
+is_plain([C | Rest], N) when (is_atom(C) orelse is_binary(C)) andalso N < ?MAX_DEPTH ->
+    is_plain(Rest, N + 1);
+is_plain([], _) -> true;
+is_plain(_, _) -> false.
 
 %% @doc The node path a single-node pattern targets (conditions stripped).
 node_path(Pattern) ->
@@ -50,6 +58,10 @@ prepare(Path, Single) ->
     Pattern0 = khepri_path:from_string(Path),
     ok = khepri_path:ensure_is_valid(Pattern0),
     Pattern = khepri_path:realpath(Pattern0),
+    length(Pattern) =< ?MAX_DEPTH orelse
+        erlang:error(?khepri_exception(invalid_path,
+                                       #{path => Path,
+                                         component => lists:nth(?MAX_DEPTH + 1, Pattern)})),
     ok = check_conditions(Pattern0, Pattern),
     case Single andalso khepri_path:targets_specific_node(Pattern) =:= false of
         true ->

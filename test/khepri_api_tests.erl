@@ -152,3 +152,33 @@ concurrent_writers_all_acknowledged_test_() ->
              || W <- lists:seq(1, 20)]
         end)
     end}.
+
+%% Write results are built on an engine thread: a large one must not go
+%% through the VM's map construction there (it crashed past ~128 keys).
+large_adv_results_test_() ->
+    {timeout, 60, fun() ->
+        with_store(api10, fun(S, _) ->
+            [ok = khepri:put(S, [p, integer_to_binary(I)], I) || I <- lists:seq(1, 5000)],
+            {ok, Put} = khepri_adv:put_many(S, [p, ?KHEPRI_WILDCARD_STAR], x),
+            ?assertEqual(5000, map_size(Put)),
+            {ok, Del} = khepri_adv:delete(S, [p]),
+            ?assertEqual(5001, map_size(Del)),
+            ?assertMatch(#{[p, <<"42">>] := #{data := x, delete_reason := explicit}}, Del)
+        end)
+    end}.
+
+absurd_input_is_refused_not_crashed_on_test() ->
+    with_store(api11, fun(S, _) ->
+        ?assertError(?khepri_exception(invalid_path, _),
+                     khepri:put(S, [deep | lists:duplicate(5000, a)], 1)),
+        ?assertError(?khepri_exception(invalid_option, #{option := timeout}),
+                     khepri:put(S, [a], 1, #{timeout => 1 bsl 32})),
+        ?assertError(?khepri_exception(invalid_option, #{option := props_to_return}),
+                     khepri:get(S, [a], #{props_to_return => [payload | x]})),
+        ?assertError(function_clause, khepri:fold(S, [a], not_a_fun, acc)),
+        ?assertError(?khepri_exception(invalid_option, #{option := machine_config}),
+                     khepri:start("/tmp", #{cluster_name => api11b, machine_config => x})),
+        ?assertMatch({error, {invalid_data_dir, _}}, khepri:start("/tmp/" ++ [-1], api11c)),
+        ok = khepri:put(S, [still, fine], 1),
+        ?assertEqual({ok, 1}, khepri:get(S, [still, fine]))
+    end).

@@ -13,6 +13,7 @@ pub const INLINE_DECODE_LIMIT: usize = 64 * 1024;
 
 /// Decodes a native path: a proper list of atoms and binaries.
 pub fn decode_path(term: Term) -> NifResult<Vec<NodeId>> {
+    term.list_length()?; // refuses improper lists
     let items: ListIterator = term.decode()?;
     items.map(decode_node_id).collect()
 }
@@ -90,6 +91,7 @@ fn push_atom_utf8(term: Term, buf: &mut Vec<u8>) -> NifResult<()> {
 /// Walks `root` along the path list `path` without allocating node ids.
 /// `Ok(None)` when a node is missing; `badarg` for a malformed path.
 pub fn lookup<'t>(root: &'t Node, path: Term) -> NifResult<Option<&'t Node>> {
+    path.list_length()?; // refuses improper lists
     let items: ListIterator = path.decode()?;
     let mut key = Vec::with_capacity(64);
     let mut node = root;

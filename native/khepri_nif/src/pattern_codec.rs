@@ -12,9 +12,21 @@ use rustler::{Atom, Binary, Encoder, Env, Error, NifResult, Term, TermType};
 /// `$.` (`?THIS_KHEPRI_NODE`), which may appear as a condition.
 const THIS_NODE: i64 = b'.' as i64;
 
+/// Deepest nesting of `#if_not{}`/`#if_all{}`/`#if_any{}` accepted. The API
+/// refuses deeper conditions first; this keeps the recursive decoding and
+/// evaluation bounded whatever reaches the NIF.
+const MAX_CONDITION_DEPTH: usize = 100;
+
+/// The elements of a proper list. rustler's list iterator stops quietly at an
+/// improper tail; an improper list must be refused instead.
+fn proper_list(term: Term) -> NifResult<rustler::types::ListIterator> {
+    term.list_length()?;
+    term.decode()
+}
+
 /// Decodes a native pattern: names and condition records.
 pub fn decode_pattern(term: Term) -> NifResult<Pattern> {
-    let items: rustler::types::ListIterator = term.decode()?;
+    let items = proper_list(term)?;
     items
         .map(|item| match item.get_type() {
             TermType::Atom | TermType::Binary => {
@@ -24,13 +36,20 @@ pub fn decode_pattern(term: Term) -> NifResult<Pattern> {
                     .map(Component::Name)
                     .ok_or(Error::BadArg)
             }
-            _ => decode_condition(item).map(Component::Cond),
+            _ => decode_nested(item, 0).map(Component::Cond),
         })
         .collect()
 }
 
 /// Decodes a condition: a record of `khepri.hrl`, a bare name, or `$.`.
 pub fn decode_condition(term: Term) -> NifResult<Condition> {
+    decode_nested(term, 0)
+}
+
+fn decode_nested(term: Term, depth: usize) -> NifResult<Condition> {
+    if depth > MAX_CONDITION_DEPTH {
+        return Err(Error::BadArg);
+    }
     match term.get_type() {
         TermType::Atom | TermType::Binary => {
             let mut key = Vec::with_capacity(32);
@@ -61,16 +80,17 @@ pub fn decode_condition(term: Term) -> NifResult<Condition> {
         ("if_payload_version", 1) => Condition::PayloadVersion(decode_comparison(rest[0])?),
         ("if_child_list_version", 1) => Condition::ChildListVersion(decode_comparison(rest[0])?),
         ("if_child_list_length", 1) => Condition::ChildListLength(decode_comparison(rest[0])?),
-        ("if_not", 1) => Condition::Not(Box::new(decode_condition(rest[0])?)),
-        ("if_all", 1) => Condition::All(decode_conditions(rest[0])?),
-        ("if_any", 1) => Condition::Any(decode_conditions(rest[0])?),
+        ("if_not", 1) => Condition::Not(Box::new(decode_nested(rest[0], depth + 1)?)),
+        ("if_all", 1) => Condition::All(decode_conditions(rest[0], depth + 1)?),
+        ("if_any", 1) => Condition::Any(decode_conditions(rest[0], depth + 1)?),
         _ => return Err(Error::BadArg),
     })
 }
 
-fn decode_conditions(term: Term) -> NifResult<Vec<Condition>> {
-    let items: rustler::types::ListIterator = term.decode()?;
-    items.map(decode_condition).collect()
+fn decode_conditions(term: Term, depth: usize) -> NifResult<Vec<Condition>> {
+    proper_list(term)?
+        .map(|c| decode_nested(c, depth))
+        .collect()
 }
 
 fn decode_regex(term: Term) -> NifResult<NameRegex> {
@@ -83,7 +103,9 @@ fn decode_regex(term: Term) -> NifResult<NameRegex> {
         String::from_utf8(bin.as_slice().to_vec()).map_err(|_| Error::BadArg)?
     } else {
         // A string: a list of code points.
-        let chars: Vec<u32> = term.decode()?;
+        let chars = proper_list(term)?
+            .map(|c| c.decode::<u32>())
+            .collect::<NifResult<Vec<u32>>>()?;
         chars
             .into_iter()
             .map(char::from_u32)
@@ -121,7 +143,7 @@ fn decode_comparison(term: Term) -> NifResult<Comparison> {
 
 /// Decodes keep_while conditions: `[{AbsolutePattern, Condition}]`.
 pub fn decode_keep_while(term: Term) -> NifResult<KeepWhile> {
-    let items: rustler::types::ListIterator = term.decode()?;
+    let items = proper_list(term)?;
     items
         .map(|item| {
             let (key, cond): (Term, Term) = item.decode()?;

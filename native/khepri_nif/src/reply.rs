@@ -70,22 +70,29 @@ mod openraft_error {
     }
 }
 
-/// `{ok, #{Path => Props}}` or `{error, {khepri, Name, Props}}`.
+/// `{ok, [{Path, Props}]}` or `{error, {khepri, Name, Props}}`. The result
+/// is a list, made a map by the caller in Erlang: this runs on an engine
+/// thread, where OTP 25's `enif_make_map_from_arrays` crashes the VM for
+/// maps of more than ~128 keys (it sorts them with a scheduler-only
+/// allocator).
 pub fn encode_reply<'a>(env: Env<'a>, reply: &Reply, wanted: PropsWanted) -> Term<'a> {
     match reply {
         Ok(changes) => {
-            let pairs: Vec<(Term, Term)> = changes
+            let pairs: Vec<Term> = changes
                 .iter()
-                .map(|(path, props)| (encode_path(env, path), encode_props(env, props, wanted)))
+                .map(|(path, props)| {
+                    (encode_path(env, path), encode_props(env, props, wanted)).encode(env)
+                })
                 .collect();
-            (atoms::ok(), map(env, &pairs)).encode(env)
+            (atoms::ok(), pairs).encode(env)
         }
         Err(e) => (atoms::error(), encode_error(env, e)).encode(env),
     }
 }
 
-/// A map of `pairs`. Built in one go; should keys repeat, put one by one
-/// (the last wins) rather than lose entries.
+/// A small map of `pairs` (error and node properties: a handful of keys,
+/// safe on any thread). Should keys repeat, put one by one (the last wins)
+/// rather than lose entries.
 pub fn map<'a>(env: Env<'a>, pairs: &[(Term<'a>, Term<'a>)]) -> Term<'a> {
     Term::map_from_pairs(env, pairs).unwrap_or_else(|_| {
         pairs
