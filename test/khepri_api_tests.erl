@@ -182,3 +182,16 @@ absurd_input_is_refused_not_crashed_on_test() ->
         ok = khepri:put(S, [still, fine], 1),
         ?assertEqual({ok, 1}, khepri:get(S, [still, fine]))
     end).
+
+%% SPEC 5d.10: any atom is a node id, also beyond Latin-1 (which is all the
+%% OTP 25 NIF API reads and makes directly).
+unicode_node_ids_test() ->
+    with_store(api12, fun(S, _) ->
+        A = binary_to_atom(<<"中文"/utf8>>, utf8),
+        ok = khepri:put(S, [A, <<"é"/utf8>>], 1),
+        ?assertEqual({ok, 1}, khepri:get(S, "/:中文/é")),
+        ?assertEqual({ok, #{[A, <<"é"/utf8>>] => 1}},
+                     khepri:get_many(S, [A, ?KHEPRI_WILDCARD_STAR])),
+        ?assertMatch({error, ?khepri_error(node_not_found, #{node_path := [A, zz]})},
+                     khepri:get(S, [A, zz]))
+    end).

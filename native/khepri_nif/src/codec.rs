@@ -42,9 +42,10 @@ pub fn push_key(term: Term, buf: &mut Vec<u8>) -> NifResult<()> {
     }
 }
 
-/// Appends the UTF-8 name of an atom. NIF 2.16 reads atom names as Latin-1
-/// only, so names are re-encoded here; an atom with characters beyond
-/// Latin-1 is refused (`badarg`).
+/// Appends the UTF-8 name of an atom. NIF 2.16 (OTP 25) reads atom names as
+/// Latin-1 only: names are re-encoded from Latin-1 here, and an atom with
+/// characters beyond it is read from its external format instead (slower,
+/// and rare).
 fn push_atom_utf8(term: Term, buf: &mut Vec<u8>) -> NifResult<()> {
     use rustler::sys::{enif_get_atom, enif_get_atom_length, ErlNifCharEncoding};
     let env = term.get_env().as_c_arg();
@@ -59,7 +60,7 @@ fn push_atom_utf8(term: Term, buf: &mut Vec<u8>) -> NifResult<()> {
             ErlNifCharEncoding::ERL_NIF_LATIN1,
         ) == 0
         {
-            return Err(Error::BadArg);
+            return push_atom_from_etf(term, buf);
         }
         let start = buf.len();
         buf.reserve(len as usize + 1);
@@ -88,6 +89,36 @@ fn push_atom_utf8(term: Term, buf: &mut Vec<u8>) -> NifResult<()> {
     Ok(())
 }
 
+/// External-format tags of UTF-8 atoms.
+const SMALL_ATOM_UTF8_EXT: u8 = 119;
+const ATOM_UTF8_EXT: u8 = 118;
+
+fn push_atom_from_etf(term: Term, buf: &mut Vec<u8>) -> NifResult<()> {
+    let etf = term.to_binary();
+    let name = match etf.as_slice() {
+        [131, SMALL_ATOM_UTF8_EXT, _len, name @ ..] => name,
+        [131, ATOM_UTF8_EXT, _hi, _lo, name @ ..] => name,
+        _ => return Err(Error::BadArg),
+    };
+    buf.extend_from_slice(name);
+    Ok(())
+}
+
+/// An atom from its UTF-8 name, whatever its characters (see
+/// [`push_atom_utf8`] for why the external format is needed beyond Latin-1).
+pub fn make_atom<'a>(env: Env<'a>, name: &str) -> Option<Term<'a>> {
+    if let Ok(atom) = Atom::from_str(env, name) {
+        return Some(atom.encode(env));
+    }
+    let bytes = name.as_bytes();
+    let len = u16::try_from(bytes.len()).ok()?;
+    let mut etf = Vec::with_capacity(bytes.len() + 4);
+    etf.extend_from_slice(&[131, ATOM_UTF8_EXT]);
+    etf.extend_from_slice(&len.to_be_bytes());
+    etf.extend_from_slice(bytes);
+    env.binary_to_term(&etf).map(|(t, _)| t)
+}
+
 /// Walks `root` along the path list `path` without allocating node ids.
 /// `Ok(None)` when a node is missing; `badarg` for a malformed path.
 pub fn lookup<'t>(root: &'t Node, path: Term) -> NifResult<Option<&'t Node>> {
@@ -108,10 +139,8 @@ pub fn lookup<'t>(root: &'t Node, path: Term) -> NifResult<Option<&'t Node>> {
 
 /// Encodes a node id.
 pub fn encode_node_id<'a>(env: Env<'a>, id: &NodeId) -> Term<'a> {
-    if let Some(name) = id.as_atom() {
-        if let Ok(atom) = Atom::from_str(env, name) {
-            return atom.encode(env);
-        }
+    if let Some(atom) = id.as_atom().and_then(|name| make_atom(env, name)) {
+        return atom;
     }
     encode_bytes(env, id.as_binary().unwrap_or_default())
 }
