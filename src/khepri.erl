@@ -124,9 +124,13 @@ store_config(Config) when is_map(Config) ->
 resolve_data_dir(Dir) when is_list(Dir); is_binary(Dir) ->
     %% Characters the file system API cannot take are refused here, not
     %% met later as a crash in filename:join/2 or in the store process.
-    case unicode:characters_to_binary(Dir) of
-        Bin when is_binary(Bin) -> {ok, Dir};
+    try unicode:characters_to_binary(Dir) of
+        %% Go on with the binary: chardata can be nested lists, which
+        %% filename:join/2 does not take.
+        Bin when is_binary(Bin) -> {ok, Bin};
         _ -> {error, {invalid_data_dir, Dir}}
+    catch
+        error:badarg -> {error, {invalid_data_dir, Dir}}
     end;
 resolve_data_dir(System) when is_atom(System) ->
     Systems = application:get_env(khepri, ra_systems, #{}),

@@ -31,6 +31,13 @@
          is_valid/1,
          validate_data_matches/1]).
 
+%% Deepest nesting of `#if_not{}', `#if_all{}' and `#if_any{}' accepted: the
+%% engine bounds its recursion (MAX_CONDITION_DEPTH in
+%% native/khepri_nif/src/pattern_codec.rs).
+-define(MAX_CONDITION_DEPTH, 100).
+-define(MIN_INT64, -(1 bsl 63)).
+-define(MAX_INT64, (1 bsl 63) - 1).
+
 -type comparison_op(Type) :: {eq, Type} |
                              {ne, Type} |
                              {lt, Type} |
@@ -327,13 +334,15 @@ any_in_list(_Pred, _EndOrImproper) ->
 %% condition found false (bare names are tested first). When evaluation
 %% fails, `{false, {Condition, Detail}}': `Detail' is `{error, Reason}' from
 %% `re' for a bad regex, `{error, badarg}' for a match spec ETS refuses.
+%%
+%% A `PathOrName' which is an improper list raises
+%% `?khepri_exception(invalid_path, #{path => PathOrName})', as path
+%% arguments do everywhere. Malformed `NodeProps' values (say `child_names'
+%% not a proper list) do not raise: as upstream, a property which is not
+%% there in the expected form makes the condition false.
 
 is_met(Condition, Path, NodeProps) when is_list(Path) ->
-    Name = case Path of
-               [] -> '';
-               _  -> lists:last(Path)
-           end,
-    is_met(Condition, Name, NodeProps);
+    is_met(Condition, last_name(Path, Path), NodeProps);
 is_met(Name, Name, _NodeProps) when ?IS_KHEPRI_PATH_COMPONENT(Name) ->
     true;
 is_met(?THIS_KHEPRI_NODE, _Name, _NodeProps) ->
@@ -403,6 +412,13 @@ is_met(Condition, _Name, _NodeProps) ->
     %% condition needs is absent, or not a condition at all.
     {false, Condition}.
 
+%% The name of the node at `Path': its last component, `' for the root.
+last_name([], _Path)           -> '';
+last_name([Name], _Path)       -> Name;
+last_name([_ | Rest], Path)    -> last_name(Rest, Path);
+last_name(_ImproperTail, Path) ->
+    erlang:error(?khepri_exception(invalid_path, #{path => Path})).
+
 expect(_Condition, Value, Value) -> true;
 expect(Condition, _Value, _Expected) -> {false, Condition}.
 
@@ -447,8 +463,11 @@ data(_NodeProps)                       -> error.
 
 child_list_length(#{child_list_length := Count}) ->
     {ok, Count};
-child_list_length(#{child_names := Names}) when is_list(Names) ->
-    {ok, length(Names)};
+child_list_length(#{child_names := Names}) ->
+    case is_proper_list(Names) of
+        true  -> {ok, length(Names)};
+        false -> error
+    end;
 child_list_length(_NodeProps) ->
     error.
 
@@ -542,11 +561,125 @@ compare(_Value, _Expected)     -> false.
 %% @doc Checks that a condition (or a name) is well formed.
 %%
 %% Returns `true' or `{false, Culprit}', `Culprit' being the innermost
-%% invalid part; same rules as `khepri_path:is_valid_component/1', which
-%% does the work so that both modules always agree.
+%% invalid part. `khepri_path:is_valid_component/1' uses it for every
+%% pattern component which is not a name or a special component.
+%%
+%% Valid means the engine can take it, so that the API refuses the rest
+%% when the call is made (`invalid_path', or `invalid_option' for a
+%% `keep_while' value) instead of the engine failing on it:
+%% <ul>
+%% <li>a node name (atom or binary), `?THIS_KHEPRI_NODE' (always true) and
+%% `?PARENT_KHEPRI_NODE' (accepted here so that the caller raises the more
+%% precise `condition_targets_parent_node'); `?KHEPRI_ROOT_NODE' is not a
+%% condition (only a path component);</li>
+%% <li>`regex': `any', a UTF-8 binary or a proper list of Unicode code
+%% points (a flat string);</li>
+%% <li>`version' and `count': an integer in `0..2^63-1' or `{Op, Integer}'
+%% with `Op' in `eq ne lt le gt ge' and a signed 64-bit `Integer';</li>
+%% <li>`has_payload', `has_data', `has_sproc', `exists': booleans;</li>
+%% <li>`#if_data_matches{}' `conditions': a list (the match spec itself is
+%% checked by {@link validate_data_matches/1});</li>
+%% <li>`#if_all{}'/`#if_any{}' `conditions': a proper list (the record is the
+%% culprit otherwise) of valid conditions;</li>
+%% <li>at most 100 nested `#if_not{}'/`#if_all{}'/`#if_any{}'
+%% (the first one too deep is the culprit): the engine bounds its
+%% recursion.</li>
+%% </ul>
 
 is_valid(Condition) ->
-    khepri_path:is_valid_component(Condition).
+    is_valid(Condition, 0).
+
+%% `Depth' is the number of `#if_not{}', `#if_all{}' and `#if_any{}' around
+%% `Condition'.
+is_valid(Name, _Depth) when ?IS_KHEPRI_NODE_ID(Name) ->
+    true;
+is_valid(?THIS_KHEPRI_NODE, _Depth) ->
+    true;
+is_valid(?PARENT_KHEPRI_NODE, _Depth) ->
+    true;
+is_valid(#if_name_matches{regex = Regex} = Condition, _Depth) ->
+    valid_if(is_valid_regex(Regex), Condition);
+is_valid(#if_path_matches{regex = Regex} = Condition, _Depth) ->
+    valid_if(is_valid_regex(Regex), Condition);
+is_valid(#if_has_payload{has_payload = Flag} = Condition, _Depth) ->
+    valid_if(is_boolean(Flag), Condition);
+is_valid(#if_has_data{has_data = Flag} = Condition, _Depth) ->
+    valid_if(is_boolean(Flag), Condition);
+is_valid(#if_has_sproc{has_sproc = Flag} = Condition, _Depth) ->
+    valid_if(is_boolean(Flag), Condition);
+is_valid(#if_node_exists{exists = Flag} = Condition, _Depth) ->
+    valid_if(is_boolean(Flag), Condition);
+is_valid(#if_data_matches{conditions = Guards} = Condition, _Depth) ->
+    valid_if(is_list(Guards), Condition);
+is_valid(#if_payload_version{version = Version} = Condition, _Depth) ->
+    valid_if(is_valid_comparison(Version), Condition);
+is_valid(#if_child_list_version{version = Version} = Condition, _Depth) ->
+    valid_if(is_valid_comparison(Version), Condition);
+is_valid(#if_child_list_length{count = Count} = Condition, _Depth) ->
+    valid_if(is_valid_comparison(Count), Condition);
+is_valid(Condition, Depth)
+  when Depth >= ?MAX_CONDITION_DEPTH andalso
+       (is_record(Condition, if_not) orelse
+        is_record(Condition, if_all) orelse
+        is_record(Condition, if_any)) ->
+    {false, Condition};
+is_valid(#if_not{condition = Inner}, Depth) ->
+    is_valid(Inner, Depth + 1);
+is_valid(#if_all{conditions = Inners} = Condition, Depth) ->
+    all_valid(Inners, Condition, Depth + 1);
+is_valid(#if_any{conditions = Inners} = Condition, Depth) ->
+    all_valid(Inners, Condition, Depth + 1);
+is_valid(Other, _Depth) ->
+    %% `?KHEPRI_ROOT_NODE' included: the engine has no such condition.
+    {false, Other}.
+
+valid_if(true, _Condition)  -> true;
+valid_if(false, Condition)  -> {false, Condition}.
+
+%% An improper list makes the `#if_all{}'/`#if_any{}' holding it the culprit,
+%% whatever its elements.
+all_valid(Inners, Condition, Depth) ->
+    case is_proper_list(Inners) of
+        true  -> all_valid(Inners, Depth);
+        false -> {false, Condition}
+    end.
+
+all_valid([Inner | Rest], Depth) ->
+    case is_valid(Inner, Depth) of
+        true  -> all_valid(Rest, Depth);
+        False -> False
+    end;
+all_valid([], _Depth) ->
+    true.
+
+%% The forms the engine decodes: a string must be flat code points (no
+%% surrogates, at most 16#10FFFF), a binary must be valid UTF-8.
+is_valid_regex(any) ->
+    true;
+is_valid_regex(Regex) when is_binary(Regex) ->
+    is_utf8(Regex);
+is_valid_regex(Regex) ->
+    is_code_points(Regex).
+
+is_code_points([Char | Rest])
+  when is_integer(Char) andalso
+       ((Char >= 0 andalso Char < 16#D800) orelse
+        (Char > 16#DFFF andalso Char =< 16#10FFFF)) ->
+    is_code_points(Rest);
+is_code_points([]) ->
+    true;
+is_code_points(_) ->
+    false.
+
+%% The engine stores versions and counts as signed 64-bit integers; a bare
+%% value is a version or count, so it cannot be negative.
+is_valid_comparison(Value) when is_integer(Value) ->
+    Value >= 0 andalso Value =< ?MAX_INT64;
+is_valid_comparison({Op, Value}) when is_integer(Value) ->
+    lists:member(Op, [eq, ne, lt, le, gt, ge]) andalso
+    Value >= ?MIN_INT64 andalso Value =< ?MAX_INT64;
+is_valid_comparison(_) ->
+    false.
 
 -spec validate_data_matches(ConditionOrPattern) -> ok when
       ConditionOrPattern :: khepri_path:pattern_component() |

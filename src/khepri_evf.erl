@@ -80,9 +80,7 @@ validate_props(Props) ->
     invalid_option(props, Props).
 
 validate_prop(on_actions, Actions) ->
-    case is_list(Actions) andalso
-         lists:all(fun(Action) -> lists:member(Action, ?ACTIONS) end,
-                   Actions) of
+    case are_actions(Actions) of
         true  -> ok;
         false -> invalid_option(on_actions, Actions)
     end;
@@ -90,6 +88,15 @@ validate_prop(priority, Priority) when is_integer(Priority) ->
     ok;
 validate_prop(Key, Value) ->
     invalid_option(Key, Value).
+
+%% A proper list of known actions; walked by hand because lists:all/2 fails
+%% on an improper list.
+are_actions([Action | Rest]) ->
+    lists:member(Action, ?ACTIONS) andalso are_actions(Rest);
+are_actions([]) ->
+    true;
+are_actions(_NotAList) ->
+    false.
 
 invalid_option(Key, Value) ->
     erlang:error(?khepri_exception(invalid_option,

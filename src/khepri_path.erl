@@ -118,9 +118,13 @@
 %% fills the `compiled' cache fields). Until that module exists the pattern is
 %% returned unchanged: `compile_component/1' is the one place to hook it in.
 %%
+%% A pattern which is not a proper list raises
+%% `?khepri_exception(invalid_path, #{path => Pattern})'.
+%%
 %% @private
 
-compile(Pattern) when is_list(Pattern) ->
+compile(Pattern) ->
+    ok = ensure_proper_list(Pattern),
     lists:map(fun compile_component/1, Pattern).
 
 %% Hook: replace the body with `khepri_condition:compile(Component)' once
@@ -443,7 +447,26 @@ hex_digit(Nibble)                  -> $A + Nibble - 10.
 
 %% -------------------------------------------------------------------
 %% Pattern helpers.
+%%
+%% The helpers below (and compile/1) raise
+%% `?khepri_exception(invalid_path, #{path => Pattern})' when a pattern
+%% argument is not a proper list (not a head `function_clause'): the same
+%% exception as from_string/1 and ensure_is_valid/1, so that a caller has
+%% one error to expect whichever function met the bad input first. A malformed
+%% `#if_all{}'/`#if_any{}' (its `conditions' not a proper list) inside a
+%% pattern adds `component => ThatCondition', as is_valid/1 reports it.
 %% -------------------------------------------------------------------
+
+%% Raises `invalid_path' unless `Pattern' is a proper list.
+ensure_proper_list(Pattern) ->
+    case is_proper_list(Pattern) of
+        true  -> ok;
+        false -> ?INVALID_PATH(Pattern)
+    end.
+
+is_proper_list([_ | Rest]) -> is_proper_list(Rest);
+is_proper_list([])         -> true;
+is_proper_list(_)          -> false.
 
 -spec combine_with_conditions(Pattern, Conditions) -> Pattern when
       Pattern :: native_pattern(),
@@ -452,14 +475,24 @@ hex_digit(Nibble)                  -> $A + Nibble - 10.
 %%
 %% The last component `C' is replaced by `#if_all{conditions = [C | Conditions]}'.
 %% With `Conditions = []' the pattern is returned unchanged.
+%%
+%% Otherwise raises `?khepri_exception(invalid_path, #{path => Pattern})'
+%% when `Pattern' is not a non-empty proper list (`[]', the root, has no
+%% component to hold conditions), and adds `component => Combined' (the
+%% `#if_all{}' it would build) when `Conditions' is not a proper list.
 
 combine_with_conditions(Pattern, []) ->
     Pattern;
-combine_with_conditions([_ | _] = Pattern, Conditions)
-  when is_list(Conditions) ->
+combine_with_conditions([_ | _] = Pattern, Conditions) ->
+    ok = ensure_proper_list(Pattern),
     [Last | Reversed] = lists:reverse(Pattern),
     Combined = #if_all{conditions = [Last | Conditions]},
-    lists:reverse([Combined | Reversed]).
+    case is_proper_list(Conditions) of
+        true  -> lists:reverse([Combined | Reversed]);
+        false -> ?INVALID_PATH(Pattern, Combined)
+    end;
+combine_with_conditions(Pattern, _Conditions) ->
+    ?INVALID_PATH(Pattern).
 
 -spec targets_specific_node(Pattern) -> Ret when
       Pattern :: native_pattern(),
@@ -476,17 +509,23 @@ combine_with_conditions([_ | _] = Pattern, Conditions)
 %% gives `{true, [foo, bar]}'; returns `false' otherwise.
 %%
 %% Single-node APIs use it to reject patterns that may match several nodes.
+%%
+%% Raises `?khepri_exception(invalid_path, #{path => Pattern})' when
+%% `Pattern' is not a proper list, with `component => C' when `C' is an
+%% `#if_all{}' or `#if_any{}' whose `conditions' is not a proper list.
 
-targets_specific_node(Pattern) when is_list(Pattern) ->
-    targets_specific_node(Pattern, []).
+targets_specific_node(Pattern) ->
+    %% Checked first: the walk below may stop before an improper tail.
+    ok = ensure_proper_list(Pattern),
+    targets_specific_node(Pattern, [], Pattern).
 
-targets_specific_node([Component | Rest], Path) ->
-    case component_targets_specific_node(Component) of
-        {true, Name} -> targets_specific_node(Rest, [Name | Path]);
+targets_specific_node([Component | Rest], Names, Pattern) ->
+    case component_targets_specific_node(Component, Pattern) of
+        {true, Name} -> targets_specific_node(Rest, [Name | Names], Pattern);
         false        -> false
     end;
-targets_specific_node([], Path) ->
-    {true, lists:reverse(Path)}.
+targets_specific_node([], Names, _Pattern) ->
+    {true, lists:reverse(Names)}.
 
 -spec component_targets_specific_node(PatternComponent) -> Ret when
       PatternComponent :: pattern_component(),
@@ -498,9 +537,17 @@ targets_specific_node([], Path) ->
 %% when {@link component_targets_specific_siblings/1} reduces it to exactly
 %% that one name. `#if_not{}' and conditions on anything but the name never
 %% do.
+%%
+%% Raises `?khepri_exception(invalid_path, #{path => Component, component =>
+%% C})' when `C' (`Component' itself or an `#if_all{}'/`#if_any{}' inside
+%% it) has `conditions' which is not a proper list.
 
 component_targets_specific_node(Component) ->
-    case component_targets_specific_siblings(Component) of
+    component_targets_specific_node(Component, Component).
+
+%% `Path' is what an exception reports as `path'.
+component_targets_specific_node(Component, Path) ->
+    case component_targets_specific_siblings(Component, Path) of
         {true, [Name]} -> {true, Name};
         _              -> false
     end.
@@ -523,43 +570,59 @@ component_targets_specific_node(Component) ->
 %%
 %% Inside a condition, `?THIS_KHEPRI_NODE' is always true, so it bounds
 %% nothing.
+%%
+%% Raises `?khepri_exception(invalid_path, #{path => Component, component =>
+%% C})' when `C' (`Component' itself or an `#if_all{}'/`#if_any{}' inside
+%% it) has `conditions' which is not a proper list: whether it bounds the
+%% names cannot be told.
 
-component_targets_specific_siblings(Component)
+component_targets_specific_siblings(Component) ->
+    component_targets_specific_siblings(Component, Component).
+
+component_targets_specific_siblings(Component, _Path)
   when ?IS_KHEPRI_PATH_COMPONENT(Component) ->
     {true, [Component]};
-component_targets_specific_siblings(Condition) ->
-    case allowed_names(Condition) of
+component_targets_specific_siblings(Condition, Path) ->
+    case allowed_names(Condition, Path) of
         {names, [_ | _] = Names} -> {true, Names};
         _                        -> false
     end.
 
 %% Returns `{names, SortedNames}' when the condition can only hold for those
 %% names, `unbounded' otherwise.
-allowed_names(Name) when ?IS_KHEPRI_NODE_ID(Name) ->
+allowed_names(Name, _Path) when ?IS_KHEPRI_NODE_ID(Name) ->
     {names, [Name]};
-allowed_names(#if_all{conditions = Conditions}) when is_list(Conditions) ->
+allowed_names(#if_all{conditions = Conditions} = Condition, Path) ->
+    ok = ensure_proper_conditions(Conditions, Condition, Path),
     lists:foldl(
-      fun(Condition, Acc) ->
-              case {allowed_names(Condition), Acc} of
+      fun(Inner, Acc) ->
+              case {allowed_names(Inner, Path), Acc} of
                   {unbounded, _}              -> Acc;
                   {{names, _} = Names, unbounded} -> Names;
                   {{names, Names1}, {names, Names2}} ->
                       {names, ordsets:intersection(Names1, Names2)}
               end
       end, unbounded, Conditions);
-allowed_names(#if_any{conditions = Conditions}) when is_list(Conditions) ->
+allowed_names(#if_any{conditions = Conditions} = Condition, Path) ->
+    ok = ensure_proper_conditions(Conditions, Condition, Path),
     lists:foldl(
       fun
-          (_Condition, unbounded) ->
+          (_Inner, unbounded) ->
               unbounded;
-          (Condition, {names, Names1}) ->
-              case allowed_names(Condition) of
+          (Inner, {names, Names1}) ->
+              case allowed_names(Inner, Path) of
                   {names, Names2} -> {names, ordsets:union(Names1, Names2)};
                   unbounded       -> unbounded
               end
       end, {names, []}, Conditions);
-allowed_names(_Condition) ->
+allowed_names(_Condition, _Path) ->
     unbounded.
+
+ensure_proper_conditions(Conditions, Condition, Path) ->
+    case is_proper_list(Conditions) of
+        true  -> ok;
+        false -> ?INVALID_PATH(Path, Condition)
+    end.
 
 %% -------------------------------------------------------------------
 %% Validation.
@@ -571,8 +634,9 @@ allowed_names(_Condition) ->
 %% @doc Checks that a native pattern is well formed.
 %%
 %% Returns `true', or `{false, Component}' for the first invalid component
-%% (see {@link is_valid_component/1}). A non-list argument gives
-%% `{false, Argument}'.
+%% (see {@link is_valid_component/1}). A non-list or improper-list argument
+%% gives `{false, Argument}'. A valid pattern is one the engine can take, so
+%% that a bad one is refused when the call is made.
 
 is_valid(Pattern) when is_list(Pattern) ->
     case list_kind(Pattern) of
@@ -587,51 +651,16 @@ is_valid(NotPattern) ->
       IsValid :: true | {false, pattern_component() | term()}.
 %% @doc Checks that one pattern component is well formed.
 %%
-%% A name or special component is valid, and so is a condition record whose
-%% fields have the right types (booleans for the `if_has_*' and
-%% `if_node_exists' flags, a list for `if_data_matches' guards and for
-%% `if_all'/`if_any'); `if_not', `if_all' and `if_any' are checked
-%% recursively. Returns `true' or `{false, Culprit}', where `Culprit' is the
-%% innermost invalid component.
+%% A name or special component (`?KHEPRI_ROOT_NODE' included: realpath/1
+%% resolves it) is valid; anything else must be a valid condition as {@link
+%% khepri_condition:is_valid/1} tells, which is where the rules are. Returns
+%% `true' or `{false, Culprit}', where `Culprit' is the innermost invalid
+%% component.
 
 is_valid_component(Component) when ?IS_KHEPRI_PATH_COMPONENT(Component) ->
     true;
-is_valid_component(#if_name_matches{}) ->
-    true;
-is_valid_component(#if_path_matches{}) ->
-    true;
-is_valid_component(#if_has_payload{has_payload = Flag}) when is_boolean(Flag) ->
-    true;
-is_valid_component(#if_has_data{has_data = Flag}) when is_boolean(Flag) ->
-    true;
-is_valid_component(#if_has_sproc{has_sproc = Flag}) when is_boolean(Flag) ->
-    true;
-is_valid_component(#if_data_matches{conditions = Guards}) when is_list(Guards) ->
-    true;
-is_valid_component(#if_node_exists{exists = Flag}) when is_boolean(Flag) ->
-    true;
-is_valid_component(#if_payload_version{}) ->
-    true;
-is_valid_component(#if_child_list_version{}) ->
-    true;
-is_valid_component(#if_child_list_length{}) ->
-    true;
-is_valid_component(#if_not{condition = Condition}) ->
-    is_valid_component(Condition);
-is_valid_component(#if_all{conditions = Conditions} = Condition)
-  when is_list(Conditions) ->
-    all_valid_or(Conditions, Condition);
-is_valid_component(#if_any{conditions = Conditions} = Condition)
-  when is_list(Conditions) ->
-    all_valid_or(Conditions, Condition);
-is_valid_component(Component) ->
-    {false, Component}.
-
-all_valid_or(Conditions, Condition) ->
-    case list_kind(Conditions) of
-        improper -> {false, Condition};
-        _        -> all_valid(Conditions)
-    end.
+is_valid_component(Condition) ->
+    khepri_condition:is_valid(Condition).
 
 all_valid([Component | Rest]) ->
     case is_valid_component(Component) of
@@ -665,11 +694,19 @@ ensure_is_valid(Pattern) ->
 %% A pattern starting with `?THIS_KHEPRI_NODE' or `?PARENT_KHEPRI_NODE' is
 %% appended to `BasePattern' and normalised with {@link realpath/1}; any other
 %% pattern, including `[]', is already absolute and is returned unchanged.
+%%
+%% Raises `?khepri_exception(invalid_path, #{path => P})' when `Pattern', or
+%% `BasePattern' when it is used, is not a proper list.
 
 abspath([First | _] = Pattern, BasePattern)
   when First =:= ?THIS_KHEPRI_NODE orelse First =:= ?PARENT_KHEPRI_NODE ->
+    %% Both checked here: `++' would fail on an improper base and make an
+    %% improper result of an improper `Pattern'.
+    ok = ensure_proper_list(Pattern),
+    ok = ensure_proper_list(BasePattern),
     realpath(BasePattern ++ Pattern);
-abspath(Pattern, _BasePattern) when is_list(Pattern) ->
+abspath(Pattern, _BasePattern) ->
+    ok = ensure_proper_list(Pattern),
     Pattern.
 
 -spec realpath(Pattern) -> Pattern when
@@ -679,27 +716,35 @@ abspath(Pattern, _BasePattern) when is_list(Pattern) ->
 %% `?KHEPRI_ROOT_NODE' restarts from the root, `?THIS_KHEPRI_NODE' is dropped
 %% and `?PARENT_KHEPRI_NODE' removes the previous component (it stays at the
 %% root when there is none). Other components are kept.
+%%
+%% Raises `?khepri_exception(invalid_path, #{path => Pattern})' when
+%% `Pattern' is not a proper list.
 
-realpath(Pattern) when is_list(Pattern) ->
-    realpath(Pattern, []).
+realpath(Pattern) ->
+    realpath(Pattern, [], Pattern).
 
-realpath([?KHEPRI_ROOT_NODE | Rest], _Reversed) ->
-    realpath(Rest, []);
-realpath([?THIS_KHEPRI_NODE | Rest], Reversed) ->
-    realpath(Rest, Reversed);
-realpath([?PARENT_KHEPRI_NODE | Rest], [_ | Reversed]) ->
-    realpath(Rest, Reversed);
-realpath([?PARENT_KHEPRI_NODE | Rest], []) ->
-    realpath(Rest, []);
-realpath([Component | Rest], Reversed) ->
-    realpath(Rest, [Component | Reversed]);
-realpath([], Reversed) ->
-    lists:reverse(Reversed).
+realpath([?KHEPRI_ROOT_NODE | Rest], _Reversed, Pattern) ->
+    realpath(Rest, [], Pattern);
+realpath([?THIS_KHEPRI_NODE | Rest], Reversed, Pattern) ->
+    realpath(Rest, Reversed, Pattern);
+realpath([?PARENT_KHEPRI_NODE | Rest], [_ | Reversed], Pattern) ->
+    realpath(Rest, Reversed, Pattern);
+realpath([?PARENT_KHEPRI_NODE | Rest], [], Pattern) ->
+    realpath(Rest, [], Pattern);
+realpath([Component | Rest], Reversed, Pattern) ->
+    realpath(Rest, [Component | Reversed], Pattern);
+realpath([], Reversed, _Pattern) ->
+    lists:reverse(Reversed);
+realpath(_NotAListOrImproperTail, _Reversed, Pattern) ->
+    ?INVALID_PATH(Pattern).
 
 -spec pattern_includes_root_node(Pattern) -> boolean() when
       Pattern :: native_pattern().
 %% @doc Tells whether a native pattern designates the root node, i.e.
 %% whether {@link realpath/1} reduces it to `[]'.
+%%
+%% Raises `?khepri_exception(invalid_path, #{path => Pattern})' when
+%% `Pattern' is not a proper list (Unix-like paths are not parsed here).
 
 pattern_includes_root_node(Pattern) ->
     realpath(Pattern) =:= [].

@@ -95,15 +95,20 @@ check_condition(_Path, _Top, _) ->
 
 %% @doc The `keep_while' option of a put on `NodePath', as the engine takes
 %% it: `[{AbsolutePattern, Condition}]'. Keys are made absolute relative to
-%% the node being written (SPEC 4.3).
+%% the node being written (SPEC 4.3); two keys resolving to the same pattern
+%% (say `"x"' and `[?THIS_KHEPRI_NODE, x]') are combined with `#if_all{}'.
 -spec keep_while(map(), khepri_path:native_pattern()) -> [{list(), term()}].
 keep_while(KeepWhile, NodePath) ->
     Native = khepri_condition:ensure_native_keep_while(KeepWhile),
-    maps:fold(
-      fun(Key, Cond, Acc) ->
-              Abs = khepri_path:realpath(khepri_path:abspath(Key, NodePath)),
-              ok = khepri_path:ensure_is_valid(Abs),
-              ok = check_conditions(Key, Abs),
-              ok = check_condition(Key, Cond, Cond),
-              [{Abs, Cond} | Acc]
-      end, [], Native).
+    Absolute = maps:fold(
+                 fun(Key, Cond, Acc) ->
+                         Abs = khepri_path:realpath(khepri_path:abspath(Key, NodePath)),
+                         ok = khepri_path:ensure_is_valid(Abs),
+                         ok = check_conditions(Key, Abs),
+                         ok = check_condition(Key, Cond, Cond),
+                         maps:update_with(Abs, fun(Prev) -> [Cond | Prev] end, [Cond], Acc)
+                 end, #{}, Native),
+    [{Abs, combine(Conds)} || {Abs, Conds} <- lists:sort(maps:to_list(Absolute))].
+
+combine([Cond]) -> Cond;
+combine(Conds) -> #if_all{conditions = lists:sort(Conds)}.

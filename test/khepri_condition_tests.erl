@@ -271,7 +271,21 @@ child_list_length_test() ->
                  khepri_condition:is_met(
                    #if_child_list_length{count = 2}, a,
                    #{child_names => [x, y]})),
-    ?assertEqual({false, T}, khepri_condition:is_met(T, a, #{})).
+    ?assertEqual({false, T}, khepri_condition:is_met(T, a, #{})),
+    %% A malformed property is as good as absent (as upstream): not met.
+    Two = #if_child_list_length{count = 2},
+    ?assertEqual({false, Two},
+                 khepri_condition:is_met(Two, [a], #{child_names => [a | b]})),
+    ?assertEqual({false, Two},
+                 khepri_condition:is_met(Two, [a], #{child_names => x})).
+
+%% An improper path argument is an invalid path, not a crash in lists:last/1.
+is_met_improper_path_test() ->
+    ?assertRaise(?EX(invalid_path, #{path => [foo | bar]}),
+                 khepri_condition:is_met(a, [foo | bar], #{})),
+    ?assertRaise(?EX(invalid_path, #{path => [a, b | c]}),
+                 khepri_condition:is_met(#if_has_data{}, [a, b | c], #{})),
+    ?assertEqual(true, khepri_condition:is_met(b, [a, b], #{})).
 
 %% -------------------------------------------------------------------
 %% Composition.
@@ -413,6 +427,140 @@ is_valid_test() ->
     ?assertEqual({false, 42}, khepri_condition:is_valid(42)),
     ?assertEqual({false, #if_data_matches{conditions = x}},
                  khepri_condition:is_valid(#if_data_matches{conditions = x})).
+
+%% is_valid/1 accepts exactly what the engine can take.
+is_valid_regex_test() ->
+    lists:foreach(
+      fun(Regex) ->
+              ?assertEqual({Regex, true},
+                           {Regex, khepri_condition:is_valid(
+                                     #if_name_matches{regex = Regex})}),
+              ?assertEqual({Regex, true},
+                           {Regex, khepri_condition:is_valid(
+                                     #if_path_matches{regex = Regex})})
+      end,
+      [any, "", "^a.*$", [16#4E2D, 16#1F600, 16#10FFFF], <<>>, <<"^a">>,
+       <<"^\x{4E2D}"/utf8>>, <<16#4E2D/utf8>>]),
+    lists:foreach(
+      fun(Regex) ->
+              C1 = #if_name_matches{regex = Regex},
+              C2 = #if_path_matches{regex = Regex},
+              ?assertEqual({false, C1}, khepri_condition:is_valid(C1)),
+              ?assertEqual({false, C2}, khepri_condition:is_valid(C2))
+      end,
+      [42, foo, undefined, [$a | c], ["ab"], [<<"a">>], [-1], [16#D800],
+       [16#DFFF], [16#110000], [1.0], <<255>>, <<16#ED, 16#A0, 16#80>>,
+       <<16#C0, 16#80>>, {re_pattern, 0, 0, 0, <<>>}]).
+
+is_valid_comparison_test() ->
+    Max = (1 bsl 63) - 1,
+    Min = -(1 bsl 63),
+    Fields = [fun(V) -> #if_payload_version{version = V} end,
+              fun(V) -> #if_child_list_version{version = V} end,
+              fun(V) -> #if_child_list_length{count = V} end],
+    lists:foreach(
+      fun(Make) ->
+              lists:foreach(
+                fun(V) ->
+                        ?assertEqual({V, true},
+                                     {V, khepri_condition:is_valid(Make(V))})
+                end,
+                [0, 1, Max, {eq, Min}, {ne, Max}, {lt, -1}, {le, 0},
+                 {gt, 5}, {ge, Min}]),
+              lists:foreach(
+                fun(V) ->
+                        C = Make(V),
+                        ?assertEqual({V, {false, C}},
+                                     {V, khepri_condition:is_valid(C)})
+                end,
+                [-1, Max + 1, Min, 1.0, foo, {eq, Max + 1}, {lt, Min - 1},
+                 {foo, 1}, {eq, 1.0}, {eq, foo}, {eq, 1, 2}, [eq, 1]])
+      end, Fields).
+
+is_valid_boolean_fields_test() ->
+    lists:foreach(
+      fun(C) -> ?assertEqual({false, C}, khepri_condition:is_valid(C)) end,
+      [#if_has_payload{has_payload = 1}, #if_has_data{has_data = yes},
+       #if_has_sproc{has_sproc = undefined},
+       #if_node_exists{exists = "true"}]),
+    lists:foreach(
+      fun(C) -> ?assert(khepri_condition:is_valid(C)) end,
+      [#if_has_payload{has_payload = false}, #if_has_data{has_data = false},
+       #if_has_sproc{has_sproc = false}, #if_node_exists{exists = false}]).
+
+%% `$/' is a path component, never a condition; `$.' (always true) and `$^'
+%% (refused later as `condition_targets_parent_node') are accepted.
+is_valid_special_components_test() ->
+    Root = ?KHEPRI_ROOT_NODE,
+    ?assertEqual({false, Root}, khepri_condition:is_valid(Root)),
+    ?assertEqual({false, Root},
+                 khepri_condition:is_valid(#if_all{conditions = [a, Root]})),
+    ?assertEqual({false, Root},
+                 khepri_condition:is_valid(#if_any{conditions = [Root]})),
+    ?assertEqual({false, Root},
+                 khepri_condition:is_valid(#if_not{condition = Root})),
+    ?assertEqual({false, $a},
+                 khepri_condition:is_valid(#if_not{condition = $a})),
+    lists:foreach(
+      fun(Special) ->
+              ?assert(khepri_condition:is_valid(Special)),
+              ?assert(khepri_condition:is_valid(
+                        #if_all{conditions = [Special]})),
+              ?assert(khepri_condition:is_valid(
+                        #if_any{conditions = [Special]})),
+              ?assert(khepri_condition:is_valid(
+                        #if_not{condition = Special}))
+      end, [?THIS_KHEPRI_NODE, ?PARENT_KHEPRI_NODE]).
+
+is_valid_improper_conditions_test() ->
+    lists:foreach(
+      fun(C) -> ?assertEqual({false, C}, khepri_condition:is_valid(C)) end,
+      [#if_all{conditions = [a | b]}, #if_any{conditions = [a | b]},
+       %% The list itself is the fault, even with an invalid element.
+       #if_all{conditions = [#if_has_data{has_data = x} | b]},
+       #if_any{conditions = x}]),
+    Inner = #if_any{conditions = [a | b]},
+    ?assertEqual({false, Inner},
+                 khepri_condition:is_valid(
+                   #if_not{condition = #if_all{conditions = [a, Inner]}})).
+
+is_valid_nesting_depth_test() ->
+    %% At most 100 nested `#if_not{}'/`#if_all{}'/`#if_any{}'.
+    ?assert(khepri_condition:is_valid(nest(100, a))),
+    ?assert(khepri_condition:is_valid(nest(99, #if_all{conditions = [a]}))),
+    ?assertEqual({false, nest(1, a)},
+                 khepri_condition:is_valid(nest(101, a))),
+    TooDeep = #if_any{conditions = [a]},
+    ?assertEqual({false, TooDeep},
+                 khepri_condition:is_valid(nest(100, TooDeep))),
+    ?assertEqual({false, TooDeep},
+                 khepri_condition:is_valid(
+                   #if_all{conditions = [b, nest(99, TooDeep)]})).
+
+%% `N' levels alternating `#if_not{}', `#if_all{}' and `#if_any{}' around
+%% `Inner'.
+nest(0, Inner) ->
+    Inner;
+nest(N, Inner) ->
+    case N rem 3 of
+        0 -> #if_not{condition = nest(N - 1, Inner)};
+        1 -> #if_all{conditions = [nest(N - 1, Inner)]};
+        2 -> #if_any{conditions = [a, nest(N - 1, Inner)]}
+    end.
+
+%% A `keep_while' value the engine cannot take is refused when the call is
+%% made.
+ensure_native_keep_while_engine_limits_test() ->
+    lists:foreach(
+      fun(Condition) ->
+              KW = #{[a] => Condition},
+              ?assertRaise(
+                 ?EX(invalid_option, #{option => keep_while, value => KW}),
+                 khepri_condition:ensure_native_keep_while(KW))
+      end,
+      [?KHEPRI_ROOT_NODE, #if_all{conditions = [?KHEPRI_ROOT_NODE]},
+       #if_name_matches{regex = 42}, #if_payload_version{version = -1},
+       nest(101, a)]).
 
 %% -------------------------------------------------------------------
 %% ensure_native_keep_while/1.

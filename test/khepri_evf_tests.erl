@@ -58,7 +58,25 @@ tree_invalid_props_test() ->
     ?assertRaise(?EX(invalid_option, #{option => colour, value => red}),
                  khepri_evf:tree([a], #{colour => red})),
     ?assertRaise(?EX(invalid_option, #{option => props, value => [x]}),
-                 khepri_evf:tree([a], [x])).
+                 khepri_evf:tree([a], [x])),
+    %% An improper list is refused like any other bad value.
+    ?assertRaise(?EX(invalid_option, #{option => on_actions,
+                                       value => [create | x]}),
+                 khepri_evf:tree([a], #{on_actions => [create | x]})),
+    ?assertRaise(?EX(invalid_option, #{option => on_actions,
+                                       value => [create | update]}),
+                 khepri_evf:tree([a], #{on_actions => [create | update]})).
+
+%% Conditions the engine cannot take are refused when the filter is built.
+tree_invalid_condition_test() ->
+    Bad = #if_all{conditions = [a, ?KHEPRI_ROOT_NODE]},
+    ?assertRaise(?EX(invalid_path, #{path => [a, Bad],
+                                     component => ?KHEPRI_ROOT_NODE}),
+                 khepri_evf:tree([a, Bad])),
+    BadRegex = #if_name_matches{regex = [$a | c]},
+    ?assertRaise(?EX(invalid_path, #{path => [BadRegex],
+                                     component => BadRegex}),
+                 khepri_evf:tree([BadRegex])).
 
 wrap_test() ->
     Evf = khepri_evf:tree([a], #{priority => 3}),

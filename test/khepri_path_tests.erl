@@ -526,6 +526,115 @@ compile_test() ->
     ?assertEqual(Pattern, khepri_path:compile(Pattern)),
     ?assertEqual([], khepri_path:compile([])).
 
+%% Pattern arguments which are not proper lists raise `invalid_path' (never
+%% a crash in a list function), with `component' for a malformed
+%% `#if_all{}'/`#if_any{}'.
+helpers_bad_pattern_test() ->
+    Improper = #if_all{conditions = [a | b]},
+    Cases =
+    [{#{path => [a | b]}, fun() -> khepri_path:realpath([a | b]) end},
+     {#{path => foo}, fun() -> khepri_path:realpath(foo) end},
+     {#{path => <<"/">>},
+      fun() -> khepri_path:pattern_includes_root_node(<<"/">>) end},
+     {#{path => [known | x]},
+      fun() -> khepri_path:targets_specific_node([known | x]) end},
+     %% The improper tail is found even after a component bounding nothing.
+     {#{path => [?KHEPRI_WILDCARD_STAR | x]},
+      fun() ->
+              khepri_path:targets_specific_node([?KHEPRI_WILDCARD_STAR | x])
+      end},
+     {#{path => foo}, fun() -> khepri_path:targets_specific_node(foo) end},
+     {#{path => [a, Improper], component => Improper},
+      fun() -> khepri_path:targets_specific_node([a, Improper]) end},
+     {#{path => Improper, component => Improper},
+      fun() -> khepri_path:component_targets_specific_siblings(Improper) end},
+     {#{path => #if_any{conditions = [a, Improper]}, component => Improper},
+      fun() ->
+              khepri_path:component_targets_specific_siblings(
+                #if_any{conditions = [a, Improper]})
+      end},
+     {#{path => #if_any{conditions = x},
+        component => #if_any{conditions = x}},
+      fun() ->
+              khepri_path:component_targets_specific_node(
+                #if_any{conditions = x})
+      end},
+     {#{path => [$a, $b | foo]},
+      fun() -> khepri_path:compile([$a, $b | foo]) end},
+     {#{path => foo}, fun() -> khepri_path:compile(foo) end},
+     {#{path => [a | b]},
+      fun() -> khepri_path:combine_with_conditions([a | b], [c]) end},
+     {#{path => [a], component => #if_all{conditions = [a, c | d]}},
+      fun() -> khepri_path:combine_with_conditions([a], [c | d]) end},
+     {#{path => [a], component => #if_all{conditions = [a | d]}},
+      fun() -> khepri_path:combine_with_conditions([a], d) end},
+     {#{path => foo},
+      fun() -> khepri_path:combine_with_conditions(foo, [c]) end},
+     {#{path => []},
+      fun() -> khepri_path:combine_with_conditions([], [c]) end},
+     {#{path => <<"x">>},
+      fun() -> khepri_path:abspath("^/foo", <<"x">>) end},
+     {#{path => [base | x]},
+      fun() -> khepri_path:abspath([?THIS_KHEPRI_NODE], [base | x]) end},
+     {#{path => [?THIS_KHEPRI_NODE, a | b]},
+      fun() -> khepri_path:abspath([?THIS_KHEPRI_NODE, a | b], [base]) end},
+     {#{path => [a | b]}, fun() -> khepri_path:abspath([a | b], [base]) end},
+     {#{path => foo}, fun() -> khepri_path:abspath(foo, [base]) end}],
+    lists:foreach(
+      fun({Props, Fun}) ->
+              ?assertEqual({Props, ?INVALID(Props)}, {Props, catch_error(Fun)})
+      end, Cases),
+    %% The base of an absolute path is not used, so not checked.
+    ?assertEqual([a], khepri_path:abspath([a], foo)).
+
+%% is_valid/1 refuses what the engine cannot take (the rules are those of
+%% khepri_condition:is_valid/1, tested there too).
+is_valid_engine_limits_test() ->
+    Valid = [[?KHEPRI_ROOT_NODE, a],
+             [a, ?KHEPRI_ROOT_NODE],
+             [#if_all{conditions = [?THIS_KHEPRI_NODE, a]}],
+             [#if_not{condition = ?PARENT_KHEPRI_NODE}],
+             [#if_name_matches{regex = <<"^a"/utf8>>}],
+             [#if_path_matches{regex = [16#4E2D]}],
+             [#if_payload_version{version = (1 bsl 63) - 1}],
+             [#if_child_list_length{count = {lt, -(1 bsl 63)}}]],
+    lists:foreach(
+      fun(P) -> ?assertEqual({P, true}, {P, khepri_path:is_valid(P)}) end,
+      Valid),
+    Invalid = [#if_all{conditions = [a, ?KHEPRI_ROOT_NODE]},
+               #if_any{conditions = [?KHEPRI_ROOT_NODE]},
+               #if_not{condition = ?KHEPRI_ROOT_NODE},
+               #if_name_matches{regex = 42},
+               #if_name_matches{regex = [$a | c]},
+               #if_path_matches{regex = <<255>>},
+               #if_payload_version{version = foo},
+               #if_payload_version{version = -1},
+               #if_child_list_version{version = 1 bsl 63},
+               #if_child_list_length{count = {eq, 1 bsl 63}},
+               #if_child_list_length{count = {foo, 1}}],
+    lists:foreach(
+      fun(C) ->
+              Culprit = case C of
+                            #if_not{} -> ?KHEPRI_ROOT_NODE;
+                            #if_all{} -> ?KHEPRI_ROOT_NODE;
+                            #if_any{} -> ?KHEPRI_ROOT_NODE;
+                            _         -> C
+                        end,
+              ?assertEqual({C, {false, Culprit}},
+                           {C, khepri_path:is_valid([a, C])}),
+              ?assertEqual(
+                 {C, ?INVALID(#{path => [a, C], component => Culprit})},
+                 {C, catch_error(
+                       fun() -> khepri_path:ensure_is_valid([a, C]) end)})
+      end, Invalid),
+    Deep = nest(101, a),
+    ?assertEqual({false, nest(1, a)}, khepri_path:is_valid([Deep])),
+    ?assertEqual(true, khepri_path:is_valid([nest(100, a)])).
+
+%% `N' `#if_not{}' around `Inner'.
+nest(0, Inner) -> Inner;
+nest(N, Inner) -> #if_not{condition = nest(N - 1, Inner)}.
+
 %% -------------------------------------------------------------------
 %% include/khepri.hrl.
 %% -------------------------------------------------------------------

@@ -13,9 +13,10 @@ use rustler::{Atom, Binary, Encoder, Env, Error, NifResult, Term, TermType};
 const THIS_NODE: i64 = b'.' as i64;
 
 /// Deepest nesting of `#if_not{}`/`#if_all{}`/`#if_any{}` accepted. The API
-/// refuses deeper conditions first; this keeps the recursive decoding and
-/// evaluation bounded whatever reaches the NIF.
-const MAX_CONDITION_DEPTH: usize = 100;
+/// refuses conditions nested deeper than 100 first (and `create`, `update`
+/// and `compare_and_swap` wrap one more level around them); this keeps the
+/// recursive decoding and evaluation bounded whatever reaches the NIF.
+const MAX_CONDITION_DEPTH: usize = 128;
 
 /// The elements of a proper list. rustler's list iterator stops quietly at an
 /// improper tail; an improper list must be refused instead.

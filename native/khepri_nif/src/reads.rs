@@ -265,7 +265,7 @@ fn export<'a>(env: Env<'a>, engine: ResourceArc<Engine>, pattern: Term<'a>) -> N
         let raw = encode_raw_payload(env, &node.payload);
         let opts = match keep_while {
             Some(pairs) => {
-                let kw = Term::map_from_pairs(env, &pairs)?;
+                let kw = crate::reply::map(env, &pairs);
                 Term::map_from_pairs(env, &[(atoms::keep_while().encode(env), kw)])?
             }
             None => rustler::types::map::map_new(env),
