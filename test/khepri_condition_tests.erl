@@ -6,17 +6,9 @@
 -include_lib("eunit/include/eunit.hrl").
 
 -include("khepri.hrl").
+-include("khepri_test.hrl").
 
--define(EX(Name, Props), {khepri_ex, Name, Props}).
 
-%% Asserts that `Expr' raises exactly `error:Reason' (not a pattern match).
--define(assertRaise(Reason, Expr),
-        ?assertEqual({error, Reason},
-                     try (Expr) of
-                         Ret__ -> {returned, Ret__}
-                     catch
-                         error:Error__ -> {error, Error__}
-                     end)).
 
 %% Node props as reads return them (SPEC 1.4).
 data_props(Data) ->

@@ -4,18 +4,10 @@
 -include_lib("eunit/include/eunit.hrl").
 
 -include("khepri.hrl").
+-include("khepri_test.hrl").
 -include("khepri_evf.hrl").
 
--define(EX(Name, Props), {khepri_ex, Name, Props}).
 
-%% Asserts that `Expr' raises exactly `error:Reason' (not a pattern match).
--define(assertRaise(Reason, Expr),
-        ?assertEqual({error, Reason},
-                     try (Expr) of
-                         Ret__ -> {returned, Ret__}
-                     catch
-                         error:Error__ -> {error, Error__}
-                     end)).
 
 tree_native_pattern_test() ->
     ?assertEqual(#evf_tree{path = [stock, wood], props = #{}},

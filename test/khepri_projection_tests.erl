@@ -5,21 +5,12 @@
 -include_lib("eunit/include/eunit.hrl").
 
 -include("khepri.hrl").
+-include("khepri_test.hrl").
 -include("khepri_projection.hrl").
-
--define(EX(Name, Props), {khepri_ex, Name, Props}).
 
 %% Logger handler callback, to capture the warning about public tables.
 -export([log/2]).
 
-%% Asserts that `Expr' raises exactly `error:Reason' (not a pattern match).
--define(assertRaise(Reason, Expr),
-        ?assertEqual({error, Reason},
-                     try (Expr) of
-                         Ret__ -> {returned, Ret__}
-                     catch
-                         error:Error__ -> {error, Error__}
-                     end)).
 
 simple_fun() ->
     fun([stock, wood, Kind], Stock) -> {Kind, Stock} end.
