@@ -114,9 +114,10 @@
       Pattern :: native_pattern().
 %% @doc Prepares a native pattern for repeated evaluation.
 %%
-%% Each condition is meant to go through `khepri_condition:compile/1' (which
-%% fills the `compiled' cache fields). Until that module exists the pattern is
-%% returned unchanged: `compile_component/1' is the one place to hook it in.
+%% Each condition goes through `khepri_condition:compile/1', which fills the
+%% `compiled' cache fields for evaluation in this VM (the engine evaluates
+%% conditions itself and never sees these fields); names are left as they
+%% are.
 %%
 %% A pattern which is not a proper list raises
 %% `?khepri_exception(invalid_path, #{path => Pattern})'.
@@ -127,11 +128,11 @@ compile(Pattern) ->
     ok = ensure_proper_list(Pattern),
     lists:map(fun compile_component/1, Pattern).
 
-%% Hook: replace the body with `khepri_condition:compile(Component)' once
-%% `khepri_condition' is written. Path components are returned as is either
-%% way.
-compile_component(Component) ->
-    Component.
+compile_component(Component) when is_atom(Component); is_binary(Component);
+                                  is_integer(Component) ->
+    Component;
+compile_component(Condition) ->
+    khepri_condition:compile(Condition).
 
 %% -------------------------------------------------------------------
 %% Parsing Unix-like paths.
