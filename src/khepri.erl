@@ -549,8 +549,13 @@ info(StoreId, Options) when is_atom(StoreId), is_map(Options) ->
                       [StoreId, {StoreId, node()},
                        khepri_nif:applied_index(Engine)]),
             [print_node(Path, Payload) || {Path, Payload} <- khepri_nif:dump(Engine)],
+            %% Conditions someone set; not the implicit one of auto-created
+            %% parents (kept while they have a payload or children).
+            Implicit = #if_any{conditions = [#if_child_list_length{count = {gt, 0}},
+                                             #if_has_payload{has_payload = true}]},
             KeepWhile = [{Path, KW} || {Path, _, #{keep_while := KW}}
-                                           <- khepri_nif:export(Engine, [?KHEPRI_WILDCARD_STAR_STAR])],
+                                           <- khepri_nif:export(Engine, [?KHEPRI_WILDCARD_STAR_STAR]),
+                                       KW =/= #{Path => Implicit}],
             case KeepWhile of
                 [] -> ok;
                 _ -> io:format("~nKeep while conditions:~n"),
