@@ -1,6 +1,6 @@
 %% @doc The process of one store on this node, registered under the store id.
 %%
-%% It owns the engine (the NIF resource) and publishes it, with its own pid,
+%% It owns the engine (the NIF resource) and publishes it
 %% in `persistent_term' so that API calls reach the engine without a message
 %% to this process. Stopping it stops the local member (data are kept).
 -module(khepri_store).
@@ -8,7 +8,7 @@
 
 -include_lib("kernel/include/logger.hrl").
 
--export([start_link/3, lookup/1, engine/1]).
+-export([start_link/3, engine/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -define(KEY(StoreId), {khepri_rs, StoreId}).
@@ -22,15 +22,8 @@ start_link(StoreId, Dir, Config) ->
 -spec engine(atom()) -> {ok, reference()} | error.
 engine(StoreId) ->
     case persistent_term:get(?KEY(StoreId), undefined) of
-        {Engine, _Pid} -> {ok, Engine};
-        undefined -> error
-    end.
-
-%% @doc `{ok, Engine, Pid}' for a store running on this node, else `error'.
-lookup(StoreId) ->
-    case persistent_term:get(?KEY(StoreId), undefined) of
-        {Engine, Pid} -> {ok, Engine, Pid};
-        undefined -> error
+        undefined -> error;
+        Engine -> {ok, Engine}
     end.
 
 %% @private
@@ -47,7 +40,7 @@ init({StoreId, Dir, #{timeout := Timeout} = Config}) ->
         {Ref, {ok, Engine, Warnings}} ->
             [?LOG_WARNING("khepri store ~s: ~ts", [StoreId, W])
              || W <- Warnings],
-            persistent_term:put(?KEY(StoreId), {Engine, self()}),
+            persistent_term:put(?KEY(StoreId), Engine),
             {ok, #{store_id => StoreId, engine => Engine, dir => Dir}};
         {Ref, {error, Reason}} ->
             ?LOG_ERROR("khepri store ~s cannot start in ~ts: ~ts",
@@ -61,11 +54,11 @@ init({StoreId, Dir, #{timeout := Timeout} = Config}) ->
 %% published: stop that one first, it holds the data directory's lock.
 stop_stale_engine(StoreId) ->
     case persistent_term:get(?KEY(StoreId), undefined) of
-        {Engine, _DeadPid} ->
-            persistent_term:erase(?KEY(StoreId)),
-            stop_engine(Engine);
         undefined ->
-            ok
+            ok;
+        Engine ->
+            persistent_term:erase(?KEY(StoreId)),
+            stop_engine(Engine)
     end.
 
 stop_engine(Engine) ->

@@ -31,14 +31,3 @@ impl Component {
         matches!(self, Component::Cond(c) if c.applies_to_grandchildren())
     }
 }
-
-/// A pattern made only of names, as a path.
-pub fn as_path(pattern: &[Component]) -> Option<Vec<NodeId>> {
-    pattern
-        .iter()
-        .map(|c| match c {
-            Component::Name(n) => Some(n.clone()),
-            Component::Cond(_) => None,
-        })
-        .collect()
-}

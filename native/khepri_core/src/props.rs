@@ -55,11 +55,6 @@ impl PropsWanted {
         delete_reason: true,
         ..PropsWanted::NONE
     };
-
-    /// True when no property at all is wanted, so results need not be gathered.
-    pub fn is_none(&self) -> bool {
-        *self == Self::NONE
-    }
 }
 
 /// The properties of one node as seen by a read, or as reported by a write (the

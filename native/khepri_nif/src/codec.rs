@@ -18,7 +18,8 @@ pub fn decode_path(term: Term) -> NifResult<Vec<NodeId>> {
     items.map(decode_node_id).collect()
 }
 
-fn decode_node_id(term: Term) -> NifResult<NodeId> {
+/// Decodes a node id: an atom or a binary.
+pub fn decode_node_id(term: Term) -> NifResult<NodeId> {
     let mut key = Vec::with_capacity(32);
     push_key(term, &mut key)?;
     NodeId::from_key(&key).ok_or(Error::BadArg)

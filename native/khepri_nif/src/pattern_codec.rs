@@ -2,10 +2,10 @@
 //! (errors report the condition that failed as the caller wrote it).
 
 use crate::atoms;
-use crate::codec::{encode_bytes, encode_node_id, push_key};
+use crate::codec::{decode_node_id, encode_bytes, encode_node_id};
 use khepri_core::condition::{CmpOp, Comparison, DataMatch, NameRegex};
 use khepri_core::node::KeepWhile;
-use khepri_core::{Bytes, Component, Condition, NodeId, Pattern};
+use khepri_core::{Bytes, Component, Condition, Pattern};
 use rustler::types::tuple::{get_tuple, make_tuple};
 use rustler::{Atom, Binary, Encoder, Env, Error, NifResult, Term, TermType};
 
@@ -30,13 +30,7 @@ pub fn decode_pattern(term: Term) -> NifResult<Pattern> {
     let items = proper_list(term)?;
     items
         .map(|item| match item.get_type() {
-            TermType::Atom | TermType::Binary => {
-                let mut key = Vec::with_capacity(32);
-                push_key(item, &mut key)?;
-                NodeId::from_key(&key)
-                    .map(Component::Name)
-                    .ok_or(Error::BadArg)
-            }
+            TermType::Atom | TermType::Binary => decode_node_id(item).map(Component::Name),
             _ => decode_nested(item, 0).map(Component::Cond),
         })
         .collect()
@@ -52,13 +46,7 @@ fn decode_nested(term: Term, depth: usize) -> NifResult<Condition> {
         return Err(Error::BadArg);
     }
     match term.get_type() {
-        TermType::Atom | TermType::Binary => {
-            let mut key = Vec::with_capacity(32);
-            push_key(term, &mut key)?;
-            return NodeId::from_key(&key)
-                .map(Condition::Name)
-                .ok_or(Error::BadArg);
-        }
+        TermType::Atom | TermType::Binary => return decode_node_id(term).map(Condition::Name),
         TermType::Integer if term.decode::<i64>()? == THIS_NODE => return Ok(Condition::ThisNode),
         _ => {}
     }

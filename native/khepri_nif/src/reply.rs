@@ -8,7 +8,6 @@ use khepri_core::{
     DeleteReason, KeepWhileReason, KhepriError, NodeProps, Payload, PropsWanted, Reply,
 };
 use khepri_raft::WriteOutcome;
-use openraft_error::into_reply;
 use rustler::env::SavedTerm;
 use rustler::{Encoder, Env, LocalPid, OwnedEnv, Term};
 
@@ -48,25 +47,13 @@ pub fn noproc<'a>(env: Env<'a>) -> Term<'a> {
     (atoms::error(), atoms::noproc()).encode(env)
 }
 
-/// Encodes the outcome of a write.
+/// Encodes the outcome of a write. openraft refuses a write only when this
+/// member does not lead: `{error, not_leader}`, which the caller retries.
 pub fn encode_outcome<'a>(env: Env<'a>, outcome: WriteOutcome, wanted: PropsWanted) -> Term<'a> {
-    match outcome.map(into_reply) {
+    match outcome {
         None => noproc(env),
-        Some(Err(NotLeader)) => (atoms::error(), atoms::not_leader()).encode(env),
-        Some(Ok(reply)) => encode_reply(env, &reply, wanted),
-    }
-}
-
-/// The write was refused because this member does not lead.
-pub struct NotLeader;
-
-mod openraft_error {
-    use super::NotLeader;
-    use khepri_core::Reply;
-    use khepri_raft::types::ClientWriteResult;
-
-    pub fn into_reply(r: ClientWriteResult) -> Result<Reply, NotLeader> {
-        r.map(|resp| resp.data).map_err(|_| NotLeader)
+        Some(Err(_)) => (atoms::error(), atoms::not_leader()).encode(env),
+        Some(Ok(response)) => encode_reply(env, &response.data, wanted),
     }
 }
 
