@@ -21,23 +21,28 @@
 %% Queries.
 %% -------------------------------------------------------------------
 
-%% @doc `{ok, Data | Fun | undefined}' of one node.
+%% @doc `{ok, Data | Fun | undefined}' of one node. A plain path (the common
+%% case) is checked once and read with the NIF's allocation-free lookup; a
+%% pattern with conditions goes through `get_one'.
 get(StoreId, Path, Options) ->
-    Pattern = query_pattern(single, Path, Options),
-    with_engine(StoreId, fun(Engine) ->
-        case khepri_pattern:is_plain(Pattern) of
-            true ->
-                case khepri_nif:get(Engine, Pattern) of
+    ok = khepri_options:validate(Options),
+    case khepri_pattern:is_plain(Path) of
+        true ->
+            with_engine(StoreId, fun(Engine) ->
+                case khepri_nif:get(Engine, Path) of
                     {ok_etf, Bin} -> {ok, binary_to_term(Bin)};
                     Result -> Result
-                end;
-            false ->
+                end
+            end);
+        false ->
+            Pattern = khepri_pattern:single(Path),
+            with_engine(StoreId, fun(Engine) ->
                 case one(Engine, Pattern, [payload]) of
                     {ok, {_Path, Props}} -> {ok, payload(Props)};
                     {error, _} = Error -> Error
                 end
-        end
-    end).
+            end)
+    end.
 
 %% @doc Like `get', with `Default' for a missing node or one without payload.
 get_or(StoreId, Path, Default, Options) ->
@@ -63,13 +68,16 @@ get_many_or(StoreId, Pattern, Default, Options) ->
 
 %% @doc Whether one node exists (and satisfies the path's conditions).
 exists(StoreId, Path, Options) ->
-    Pattern = query_pattern(single, Path, Options),
-    with_engine(StoreId, fun(Engine) ->
-        case khepri_pattern:is_plain(Pattern) of
-            true -> khepri_nif:exists(Engine, Pattern);
-            false -> found(one(Engine, Pattern, []), fun(_) -> true end)
-        end
-    end).
+    ok = khepri_options:validate(Options),
+    case khepri_pattern:is_plain(Path) of
+        true ->
+            with_engine(StoreId, fun(Engine) -> khepri_nif:exists(Engine, Path) end);
+        false ->
+            Pattern = khepri_pattern:single(Path),
+            with_engine(StoreId, fun(Engine) ->
+                found(one(Engine, Pattern, []), fun(_) -> true end)
+            end)
+    end.
 
 %% @doc Whether one node holds data.
 has_data(StoreId, Path, Options) ->
