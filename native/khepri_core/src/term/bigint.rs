@@ -326,23 +326,7 @@ impl Wide {
             if n as u128 > MAX_INT_BITS as u128 || self.bit_len() + n as u64 > MAX_INT_BITS {
                 return Err(IntError::TooLarge);
             }
-            let n = n as u64;
-            let limbs = (n / 32) as usize;
-            let bits = (n % 32) as u32;
-            let mut out = vec![0u32; limbs];
-            let mut carry = 0u32;
-            for l in &self.mag {
-                if bits == 0 {
-                    out.push(*l);
-                } else {
-                    out.push((l << bits) | carry);
-                    carry = l >> (32 - bits);
-                }
-            }
-            if carry != 0 {
-                out.push(carry);
-            }
-            Ok(Wide::normalized(self.neg, out))
+            Ok(self.shift_left_unbounded(n as u64))
         } else {
             let n = n.unsigned_abs();
             if n >= self.bit_len() as u128 {
