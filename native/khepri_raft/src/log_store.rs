@@ -138,8 +138,12 @@ impl LogStore {
     }
 
     /// Writes the committed index hint to disk (no fsync: it is only a hint).
+    /// Does nothing once the log is closed: the directory is no longer ours.
     pub fn flush_committed(&self) -> io::Result<()> {
         let inner = self.lock();
+        if inner.log.is_none() {
+            return Ok(());
+        }
         if let Some(c) = &inner.committed {
             let bytes = rmp_serde::to_vec(c).map_err(io::Error::other)?;
             std::fs::write(inner.dir.join(COMMITTED_FILE), bytes)?;

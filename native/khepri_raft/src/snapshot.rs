@@ -10,7 +10,8 @@ use khepri_core::Tree;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 const MAGIC: &[u8; 8] = b"KHEPSNP1";
 const FILE: &str = "snapshot";
@@ -78,6 +79,43 @@ pub fn store(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     drop(f);
     fs::rename(&tmp, dir.join(FILE))?;
     File::open(dir)?.sync_all()
+}
+
+/// A member's snapshot directory, closed for writing when the member stops:
+/// a snapshot build still running then must not write into a directory that
+/// its owner has released (and that may be reopened or removed).
+pub struct SnapshotDir {
+    path: PathBuf,
+    closed: Mutex<bool>,
+}
+
+impl SnapshotDir {
+    /// The snapshot directory at `path`, open for writing.
+    pub fn new(path: PathBuf) -> Self {
+        SnapshotDir {
+            path,
+            closed: Mutex::new(false),
+        }
+    }
+
+    /// Where the snapshot lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Like [`store`], unless the directory is closed.
+    pub fn store(&self, bytes: &[u8]) -> io::Result<()> {
+        let closed = self.closed.lock().unwrap_or_else(|p| p.into_inner());
+        if *closed {
+            return Err(io::Error::other("the store has stopped"));
+        }
+        store(&self.path, bytes)
+    }
+
+    /// Refuses later writes; waits for a write in progress to finish.
+    pub fn close(&self) {
+        *self.closed.lock().unwrap_or_else(|p| p.into_inner()) = true;
+    }
 }
 
 /// Reads the snapshot of `dir`: `Ok(None)` when there is none, an error naming

@@ -1,7 +1,7 @@
 //! The state machine: applies committed commands to the tree and publishes a
 //! new tree version for readers once per applied batch.
 
-use crate::snapshot::{self, SnapshotBody};
+use crate::snapshot::{self, SnapshotBody, SnapshotDir};
 use crate::types::{LogId, SnapshotMeta, StoredMembership, TypeConfig};
 use arc_swap::ArcSwap;
 use futures::{Stream, TryStreamExt};
@@ -10,7 +10,6 @@ use khepri_core::Tree;
 use openraft::storage::{EntryResponder, RaftStateMachine};
 use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
 use std::io::{self, Cursor};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -32,7 +31,7 @@ pub struct StateMachine {
     tree: Tree,
     applied: Option<LogId>,
     membership: StoredMembership,
-    snapshot_dir: PathBuf,
+    snapshot_dir: Arc<SnapshotDir>,
     /// Entries applied since the last snapshot was started.
     since_snapshot: u64,
     /// Nodes in the tree of the last snapshot; written by the builder.
@@ -48,8 +47,8 @@ const TREE_FRACTION_DIVISOR: u64 = 2;
 
 impl StateMachine {
     /// Restores the state machine from the snapshot in `snapshot_dir`, if any.
-    pub fn open(snapshot_dir: PathBuf) -> io::Result<StateMachine> {
-        let (tree, applied, membership) = match snapshot::load(&snapshot_dir)? {
+    pub fn open(snapshot_dir: Arc<SnapshotDir>) -> io::Result<StateMachine> {
+        let (tree, applied, membership) = match snapshot::load(snapshot_dir.path())? {
             Some((body, _)) => (body.tree, body.meta.last_log_id, body.meta.last_membership),
             None => (Tree::new(), None, StoredMembership::default()),
         };
@@ -86,7 +85,7 @@ impl StateMachine {
 pub struct SnapshotBuilder {
     tree: Tree,
     meta: SnapshotMeta,
-    dir: PathBuf,
+    dir: Arc<SnapshotDir>,
     nodes: Arc<AtomicU64>,
 }
 
@@ -104,7 +103,7 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         // runtime's workers.
         let bytes = tokio::task::spawn_blocking(move || -> io::Result<Vec<u8>> {
             let bytes = snapshot::encode(&body)?;
-            snapshot::store(&dir, &bytes)?;
+            dir.store(&bytes)?;
             nodes.store(body.tree.node_count() as u64, Ordering::Relaxed);
             Ok(bytes)
         })
@@ -180,8 +179,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         data: Cursor<Vec<u8>>,
     ) -> Result<(), io::Error> {
         let bytes = data.into_inner();
-        let body = snapshot::decode(&bytes, &self.snapshot_dir)?;
-        snapshot::store(&self.snapshot_dir, &bytes)?;
+        let body = snapshot::decode(&bytes, self.snapshot_dir.path())?;
+        self.snapshot_dir.store(&bytes)?;
         self.tree = body.tree;
         self.applied = meta.last_log_id;
         self.membership = meta.last_membership.clone();
@@ -194,7 +193,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, io::Error> {
         Ok(
-            snapshot::load(&self.snapshot_dir)?.map(|(body, bytes)| Snapshot {
+            snapshot::load(self.snapshot_dir.path())?.map(|(body, bytes)| Snapshot {
                 meta: body.meta,
                 snapshot: Cursor::new(bytes),
             }),

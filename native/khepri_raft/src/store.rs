@@ -6,6 +6,7 @@ use crate::network::NoPeers;
 use crate::node_name::node_id_of;
 use crate::responder::CallbackResponder;
 use crate::runtime::runtime;
+use crate::snapshot::SnapshotDir;
 use crate::state_machine::{Published, StateMachine};
 use crate::types::{ClientWriteResult, Raft};
 use khepri_core::{Command, Tree};
@@ -14,7 +15,7 @@ use openraft::{BasicNode, Config, ServerState, SnapshotPolicy};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -87,6 +88,10 @@ pub struct Store {
     published: Arc<Published>,
     queue: mpsc::UnboundedSender<(Command, WriteResponder)>,
     node_id: u64,
+    snapshot_dir: Arc<SnapshotDir>,
+    /// Set by the first shutdown; later ones (the resource's destructor after
+    /// an explicit stop) must not touch the directory again.
+    stopped: AtomicBool,
 }
 
 impl Store {
@@ -95,7 +100,8 @@ impl Store {
     pub async fn open(cfg: StoreConfig) -> Result<(Store, Vec<String>), StoreError> {
         std::fs::create_dir_all(&cfg.dir)?;
         let (log, warnings) = LogStore::open(&cfg.dir.join("log"), cfg.segment_bytes)?;
-        let sm = StateMachine::open(cfg.dir.join("snapshot"))?;
+        let snapshot_dir = Arc::new(SnapshotDir::new(cfg.dir.join("snapshot")));
+        let sm = StateMachine::open(snapshot_dir.clone())?;
         let published = sm.published();
         let node_id = node_id_of(&cfg.node_name);
         let config = Config {
@@ -144,6 +150,8 @@ impl Store {
                 published,
                 queue,
                 node_id,
+                snapshot_dir,
+                stopped: AtomicBool::new(false),
             },
             warnings,
         ))
@@ -207,7 +215,14 @@ impl Store {
 
     /// Stops the member: pending writes are answered with `None`.
     pub async fn shutdown(&self) {
+        if self.stopped.swap(true, Ordering::AcqRel) {
+            return;
+        }
         let _ = self.raft.shutdown().await;
+        // openraft does not wait for a snapshot build it spawned; closing the
+        // directory waits for one that is writing and refuses later ones.
+        let dir = self.snapshot_dir.clone();
+        let _ = tokio::task::spawn_blocking(move || dir.close()).await;
         let _ = self.log.flush_committed();
         self.log.close();
     }

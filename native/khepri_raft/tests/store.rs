@@ -152,3 +152,32 @@ async fn entries_older_than_the_cache_are_read_back_from_disk() {
     check(&store, 0..n);
     store.shutdown().await;
 }
+
+/// A stopped member leaves its directory alone: a second shutdown (the NIF
+/// resource's destructor after an explicit stop) and a snapshot build still
+/// running must not write into a directory that was removed meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_store_writes_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("member");
+    // A snapshot is due after every 10 entries, so builds are often in flight.
+    let store = open(&path, 10).await;
+    write_all(&store, (0..200).map(put).collect()).await;
+    store.shutdown().await;
+    // Empty the directories as `rm -r` does, files first.
+    let files = |d: &Path| -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for sub in ["log", "snapshot"] {
+            if let Ok(entries) = std::fs::read_dir(d.join(sub)) {
+                out.extend(entries.map(|e| e.unwrap().path()));
+            }
+        }
+        out
+    };
+    for f in files(&path) {
+        std::fs::remove_file(f).unwrap();
+    }
+    store.shutdown().await;
+    drop(store);
+    assert_eq!(files(&path), Vec::<std::path::PathBuf>::new());
+}
