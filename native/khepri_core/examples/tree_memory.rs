@@ -33,7 +33,7 @@ fn main() {
             payload,
             opts: WriteOpts::default(),
         }
-        .apply(&mut tree, &TermMatcher);
+        .apply(&mut tree, &TermMatcher, i + 1);
     }
     let after = rss();
     println!(

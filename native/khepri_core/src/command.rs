@@ -81,9 +81,10 @@ impl Command {
         }
     }
 
-    /// Applies the command to `tree`. Never panics; on error the tree is unchanged.
-    pub fn apply(&self, tree: &mut Tree, dm: &dyn DataMatcher) -> Applied {
-        let mut w = Writer::new(tree, dm, self.opts());
+    /// Applies the command, carried by log entry `index`, to `tree`. Never
+    /// panics; on error the tree is unchanged.
+    pub fn apply(&self, tree: &mut Tree, dm: &dyn DataMatcher, index: u64) -> Applied {
+        let mut w = Writer::new(tree, dm, self.opts(), index);
         let result = match self {
             Command::Put {
                 pattern,

@@ -27,7 +27,7 @@ pub use bytes::Bytes;
 pub use command::{Applied, Command, Reply};
 pub use condition::{Condition, DataMatcher};
 pub use error::{KeepWhileReason, KhepriError};
-pub use node::Node;
+pub use node::{Node, PENDING};
 pub use node_id::{NodeId, Path};
 pub use pattern::{Component, Pattern};
 pub use payload::Payload;

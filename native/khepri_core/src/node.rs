@@ -12,6 +12,10 @@ use std::sync::Arc;
 /// key pattern satisfies the key's condition.
 pub type KeepWhile = Vec<(Pattern, Condition)>;
 
+/// The creation stamp of nodes created in a transaction's private overlay:
+/// the log index of their commit is not known yet.
+pub const PENDING: u64 = u64::MAX;
+
 /// A tree node: its payload, its two version counters and its children.
 ///
 /// Cloning is cheap (the payload and the child map are shared), which is what
@@ -24,6 +28,12 @@ pub struct Node {
     pub payload_version: u32,
     /// Bumped when a child is added or removed; starts at 1.
     pub child_list_version: u32,
+    /// Index of the log entry that created this incarnation of the node (0
+    /// for the root; [`PENDING`] inside a transaction's private overlay).
+    /// With the versions it identifies a node's state exactly: a node
+    /// deleted and re-created has the same versions but a new stamp, which is
+    /// what transaction guards compare.
+    pub created: u64,
     /// Set on ancestors created implicitly by a put: such a node is removed once
     /// it has neither payload nor children (its implicit keep_while).
     pub auto_created: bool,
@@ -34,12 +44,14 @@ pub struct Node {
 }
 
 impl Node {
-    /// A new node holding `payload`, with versions 1/1.
-    pub fn new(payload: Payload, auto_created: bool) -> Self {
+    /// A new node holding `payload`, with versions 1/1, created by the log
+    /// entry `created`.
+    pub fn new(payload: Payload, auto_created: bool, created: u64) -> Self {
         Node {
             payload,
             payload_version: 1,
             child_list_version: 1,
+            created,
             auto_created,
             keep_while: None,
             children: OrdMap::new(),
@@ -60,6 +72,6 @@ impl Node {
 
 impl Default for Node {
     fn default() -> Self {
-        Node::new(Payload::None, false)
+        Node::new(Payload::None, false, 0)
     }
 }

@@ -83,11 +83,13 @@ pub struct Writer<'a> {
     /// Nodes created, or given a keep_while, by this operation: their
     /// keep_while is not evaluated until a later write.
     fresh: HashSet<Path>,
+    /// Creation stamp of the nodes this operation creates.
+    stamp: u64,
 }
 
 impl<'a> Writer<'a> {
-    /// A writer for one operation on `tree`.
-    pub fn new(tree: &'a mut Tree, dm: &'a dyn DataMatcher, opts: &WriteOpts) -> Self {
+    /// A writer for one operation on `tree`, applied by log entry `stamp`.
+    pub fn new(tree: &'a mut Tree, dm: &'a dyn DataMatcher, opts: &WriteOpts, stamp: u64) -> Self {
         Writer {
             tree,
             dm,
@@ -98,6 +100,7 @@ impl<'a> Writer<'a> {
             events: Vec::new(),
             bumped: HashSet::new(),
             fresh: HashSet::new(),
+            stamp,
         }
     }
 
@@ -188,9 +191,9 @@ impl<'a> Writer<'a> {
                 let is_target = depth + 1 == path.len();
                 self.bump_children(&path[..depth]);
                 let node = if is_target {
-                    Node::new(payload.clone(), false)
+                    Node::new(payload.clone(), false, self.stamp)
                 } else {
-                    Node::new(Payload::None, true)
+                    Node::new(Payload::None, true, self.stamp)
                 };
                 if is_target && self.reports() {
                     let props = NodeProps::of(&node, Payload::None, self.wanted, None);

@@ -338,7 +338,7 @@ fn engine_apply(t: &mut Tree, op: &Op) -> Outcome {
             opts,
         },
     };
-    outcome(cmd.apply(t, &NoData).reply)
+    outcome(cmd.apply(t, &NoData, 1).reply)
 }
 
 fn flatten(t: &Tree) -> Model {

@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-const MAGIC: &[u8; 8] = b"KHEPSNP1";
+const MAGIC: &[u8; 8] = b"KHEPSNP2";
 const FILE: &str = "snapshot";
 const TMP: &str = "snapshot.tmp";
 const HEADER: usize = 8 + 4 + 8;

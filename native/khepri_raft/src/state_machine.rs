@@ -131,7 +131,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let mut replies = Vec::new();
         while let Some((entry, responder)) = entries.try_next().await? {
             let reply = match &entry.payload {
-                EntryPayload::Normal(command) => command.apply(&mut self.tree, &TermMatcher).reply,
+                EntryPayload::Normal(command) => {
+                    command
+                        .apply(&mut self.tree, &TermMatcher, entry.log_id.index)
+                        .reply
+                }
                 EntryPayload::Membership(m) => {
                     self.membership = StoredMembership::new(Some(entry.log_id), m.clone());
                     Ok(Vec::new())

@@ -52,7 +52,7 @@ pub fn opts() -> WriteOpts {
 }
 
 pub fn run(t: &mut Tree, c: Command) -> Reply {
-    c.apply(t, &NoData).reply
+    c.apply(t, &NoData, 1).reply
 }
 
 pub fn put(t: &mut Tree, pattern: Vec<Component>, payload: Payload) -> Reply {
