@@ -17,6 +17,8 @@
          get_store_ids/0,
          info/0, info/1, info/2,
          export/2, export/3, export/4, import/2, import/3]).
+-export([transaction/1, transaction/2, transaction/3, transaction/4, transaction/5,
+         fence/0, fence/1, fence/2, handle_async_ret/1, handle_async_ret/2]).
 -export([get/1, get/2, get/3, get_or/2, get_or/3, get_or/4,
          get_many/1, get_many/2, get_many/3,
          get_many_or/2, get_many_or/3, get_many_or/4,
@@ -299,6 +301,87 @@ is_empty(S) when ?IS_STORE(S) -> is_empty(S, #{});
 is_empty(Opts) when is_map(Opts) -> is_empty(?DEFAULT, Opts).
 %% @doc `true' when the root has no child.
 is_empty(S, Opts) when ?IS_STORE(S), is_map(Opts) -> khepri_ops:is_empty(S, Opts).
+
+%% -------------------------------------------------------------------
+%% Transactions, fences and async notifications (SPEC 2.4, 4.5, 4.8).
+%% -------------------------------------------------------------------
+
+-define(IS_MODE(M), (M =:= ro orelse M =:= rw orelse M =:= auto)).
+
+%% @doc Runs `FunOrPath' (a fun of arity 0, or the path of a stored
+%% procedure) as a transaction of the default store.
+transaction(FunOrPath) -> transaction(?DEFAULT, FunOrPath, [], auto, #{}).
+
+%% @doc `transaction(StoreId, FunOrPath)', `transaction(FunOrPath, Args)',
+%% `transaction(FunOrPath, Mode)' or `transaction(FunOrPath, Options)'.
+transaction(S, FunOrPath) when ?IS_STORE(S) ->
+    transaction(S, FunOrPath, [], auto, #{});
+transaction(FunOrPath, Args) when is_list(Args) ->
+    transaction(?DEFAULT, FunOrPath, Args, auto, #{});
+transaction(FunOrPath, Mode) when ?IS_MODE(Mode) ->
+    transaction(?DEFAULT, FunOrPath, [], Mode, #{});
+transaction(FunOrPath, Opts) when is_map(Opts) ->
+    transaction(?DEFAULT, FunOrPath, [], auto, Opts).
+
+%% @doc `transaction(StoreId, FunOrPath, Args | Mode | Options)',
+%% `transaction(FunOrPath, Args, Mode | Options)' or
+%% `transaction(FunOrPath, Mode, Options)'.
+transaction(S, FunOrPath, Args) when ?IS_STORE(S), is_list(Args) ->
+    transaction(S, FunOrPath, Args, auto, #{});
+transaction(S, FunOrPath, Mode) when ?IS_STORE(S), ?IS_MODE(Mode) ->
+    transaction(S, FunOrPath, [], Mode, #{});
+transaction(S, FunOrPath, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    transaction(S, FunOrPath, [], auto, Opts);
+transaction(FunOrPath, Args, Mode) when is_list(Args), ?IS_MODE(Mode) ->
+    transaction(?DEFAULT, FunOrPath, Args, Mode, #{});
+transaction(FunOrPath, Args, Opts) when is_list(Args), is_map(Opts) ->
+    transaction(?DEFAULT, FunOrPath, Args, auto, Opts);
+transaction(FunOrPath, Mode, Opts) when ?IS_MODE(Mode), is_map(Opts) ->
+    transaction(?DEFAULT, FunOrPath, [], Mode, Opts).
+
+%% @doc `transaction(StoreId, FunOrPath, Args, Mode | Options)',
+%% `transaction(StoreId, FunOrPath, Mode, Options)' or
+%% `transaction(FunOrPath, Args, Mode, Options)'.
+transaction(S, FunOrPath, Args, Mode) when ?IS_STORE(S), is_list(Args), ?IS_MODE(Mode) ->
+    transaction(S, FunOrPath, Args, Mode, #{});
+transaction(S, FunOrPath, Args, Opts) when ?IS_STORE(S), is_list(Args), is_map(Opts) ->
+    transaction(S, FunOrPath, Args, auto, Opts);
+transaction(S, FunOrPath, Mode, Opts) when ?IS_STORE(S), ?IS_MODE(Mode), is_map(Opts) ->
+    transaction(S, FunOrPath, [], Mode, Opts);
+transaction(FunOrPath, Args, Mode, Opts) when is_list(Args), is_map(Opts) ->
+    transaction(?DEFAULT, FunOrPath, Args, Mode, Opts).
+
+%% @doc Runs `FunOrPath' applied to `Args' in the calling process against
+%% the local member's tree and commits what it wrote atomically, re-running
+%% it on conflicts (SPEC 4.5): `{ok, Result}', `{error, AbortReason}',
+%% `{error, timeout}', `{error, noproc}', `ok' when async. Exceptions of the
+%% fun are re-raised.
+transaction(S, FunOrPath, Args, Mode, Opts) when ?IS_STORE(S) ->
+    khepri_transaction:run(S, FunOrPath, Args, Mode, Opts).
+
+%% @doc Waits until the local member of the default store applied every
+%% write acknowledged before the call.
+fence() -> fence(?DEFAULT, khepri_env:default_timeout()).
+
+%% @doc `fence(StoreId)' or `fence(Timeout)'.
+fence(S) when ?IS_STORE(S), S =/= infinity -> fence(S, khepri_env:default_timeout());
+fence(Timeout) -> fence(?DEFAULT, Timeout).
+
+%% @doc `ok' once the local member applied every write acknowledged before
+%% the call (the leader's read-index); `{error, timeout}', `{error, noproc}'.
+fence(S, Timeout) when ?IS_STORE(S) ->
+    ok = khepri_options:validate(#{timeout => Timeout}),
+    khepri_barrier:fence(S, Timeout).
+
+%% @doc The outcomes carried by an async notification of the default store.
+handle_async_ret(RaEvent) -> handle_async_ret(?DEFAULT, RaEvent).
+
+%% @doc `[{Correlation, Ret}]' for an `ra_event' notification (SPEC 4.8):
+%% a write's `{ok, #{Path => Props}}' or `{error, _}', a transaction's
+%% result, `{error, Reason}' for an abort (an exception is re-raised here),
+%% `{error, {not_leader, LeaderId}}' for a rejection.
+handle_async_ret(S, RaEvent) when ?IS_STORE(S) ->
+    khepri_transaction:handle_async_ret(RaEvent).
 
 %% -------------------------------------------------------------------
 %% Writes (SPEC 2.3). Forms: F(Path, Data), F(S, Path, Data),

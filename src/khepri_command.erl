@@ -4,53 +4,115 @@
 %% caller reads its own write when this returns. Waits are bounded by the
 %% call's timeout; a member that does not lead (a leader change under way) is
 %% retried every 200 ms until then (SPEC 4.8).
+%%
+%% With `async' set the command is submitted and `ok' returned at once; a
+%% correlation asks for a notification, which the store process sends
+%% (`khepri_store'). With `protect_against_dups' the command carries a unique
+%% id: the state machine applies it at most once, so a resubmission after a
+%% lost reply gets the first reply.
 -module(khepri_command).
 
--export([run/3]).
+-export([run/3, await/2, to_map/1, dedup/1, correlation/1, deadline/1, remaining/1]).
 
 -define(RETRY_MS, 200).
+%% How long a reply is kept for deduplication when the call has no timeout.
+-define(DEDUP_KEEP_MS, 15 * 60 * 1000).
 
 %% @doc Submits `Command' to store `StoreId' and returns its reply:
 %% `{ok, #{Path => Props}}', `{error, {khepri, _, _}}', `{error, timeout}' or
-%% `{error, noproc}'.
--spec run(atom(), tuple(), map()) -> {ok, map()} | {error, term()}.
-run(StoreId, Command, Options) ->
+%% `{error, noproc}'; `ok' for an async command.
+-spec run(atom(), tuple(), map()) -> ok | {ok, map()} | {error, term()}.
+run(StoreId, Command0, Options) ->
     Timeout = khepri_options:timeout(Options),
-    submit(StoreId, Command, deadline(Timeout)).
+    Command = case maps:get(protect_against_dups, Options, false) of
+                  true -> {once, dedup(Timeout), Command0};
+                  false -> Command0
+              end,
+    case maps:get(async, Options, false) of
+        false -> submit(StoreId, Command, deadline(Timeout));
+        Async -> submit_async(StoreId, Command, correlation(Async))
+    end.
+
+%% @doc A dedup marker for a command submitted now: a unique id, the
+%% submitter's clock, and when the reply may be forgotten.
+-spec dedup(timeout()) -> {non_neg_integer(), non_neg_integer(),
+                           non_neg_integer(), non_neg_integer()}.
+dedup(Timeout) ->
+    Now = os:system_time(millisecond),
+    Keep = case Timeout of
+               infinity -> ?DEDUP_KEEP_MS;
+               Ms -> Ms
+           end,
+    {rand:uniform(1 bsl 64) - 1, erlang:unique_integer([positive]), Now, Now + Keep}.
 
 submit(StoreId, Command, Deadline) ->
     case khepri_store:engine(StoreId) of
         {ok, Engine} ->
             Ref = make_ref(),
             case khepri_nif:submit(Engine, Ref, Command) of
-                ok -> await(StoreId, Command, Ref, Deadline);
-                {error, _} = Error -> Error
+                ok ->
+                    case await(Ref, Deadline) of
+                        {error, not_leader} -> retry(StoreId, Command, Deadline);
+                        Reply -> Reply
+                    end;
+                {error, _} = Error ->
+                    Error
             end;
         error ->
             {error, noproc}
     end.
 
-await(StoreId, Command, Ref, Deadline) ->
+retry(StoreId, Command, Deadline) ->
+    case remaining(Deadline) of
+        Left when Left =:= infinity; Left > ?RETRY_MS ->
+            receive after ?RETRY_MS -> ok end,
+            submit(StoreId, Command, Deadline);
+        _ ->
+            {error, timeout}
+    end.
+
+%% @doc Waits for the engine's `{Ref, Reply}' until `Deadline'.
+-spec await(reference(), infinity | integer()) -> term().
+await(Ref, Deadline) ->
     receive
-        {Ref, {error, not_leader}} ->
-            case remaining(Deadline) of
-                Left when Left =:= infinity; Left > ?RETRY_MS ->
-                    receive after ?RETRY_MS -> ok end,
-                    submit(StoreId, Command, Deadline);
-                _ ->
-                    {error, timeout}
-            end;
-        {Ref, {ok, Changes}} ->
-            %% The engine sends a list; the map is built here, in the caller.
-            {ok, maps:from_list(Changes)};
-        {Ref, Reply} ->
-            Reply
+        {Ref, Reply} -> to_map(Reply)
     after remaining(Deadline) ->
         {error, timeout}
     end.
 
+%% @doc The engine sends changes as a list; the map is built here, in the
+%% caller (see `reply.rs').
+-spec to_map(term()) -> term().
+to_map({ok, Changes}) when is_list(Changes) -> {ok, maps:from_list(Changes)};
+to_map(Reply) -> Reply.
+
+%% Async: the store process receives the reply and notifies the caller when
+%% there is a correlation (SPEC 4.8).
+submit_async(StoreId, Command, Correlation) ->
+    case {khepri_store:engine(StoreId), whereis(StoreId)} of
+        {{ok, Engine}, Pid} when is_pid(Pid) ->
+            Tag = khepri_store:async_tag(self(), Correlation),
+            case khepri_nif:submit_to(Engine, Pid, Tag, Command) of
+                ok -> ok;
+                {error, _} = Error -> Error
+            end;
+        _ ->
+            {error, noproc}
+    end.
+
+%% @doc The correlation of an `async' option value; `undefined' for none.
+-spec correlation(term()) -> term().
+correlation(true) -> undefined;
+correlation(Priority) when Priority =:= normal; Priority =:= low -> undefined;
+correlation({Correlation, _Priority}) -> Correlation;
+correlation(Correlation) -> Correlation.
+
+%% @doc The monotonic time by which a call of `Timeout' must end.
+-spec deadline(timeout()) -> infinity | integer().
 deadline(infinity) -> infinity;
 deadline(Ms) -> erlang:monotonic_time(millisecond) + Ms.
 
+%% @doc Milliseconds left until `Deadline'.
+-spec remaining(infinity | integer()) -> timeout().
 remaining(infinity) -> infinity;
 remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).

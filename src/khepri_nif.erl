@@ -4,13 +4,15 @@
 %% later with `{Ref, Result}' sent to the caller; the others are short reads.
 -module(khepri_nif).
 
--export([open/4, stop/2, submit/3,
+-export([open/4, stop/2, submit/3, submit_to/4,
          get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
-         dump/1, applied_index/1, last_log_index/1]).
+         dump/1, applied_index/1, last_log_index/1,
+         tx_begin/1, tx_write/2, tx_commit/3, fence/3, wait_applied/4]).
 
--nifs([open/4, stop/2, submit/3,
+-nifs([open/4, stop/2, submit/3, submit_to/4,
        get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
-       dump/1, applied_index/1, last_log_index/1]).
+       dump/1, applied_index/1, last_log_index/1,
+       tx_begin/1, tx_write/2, tx_commit/3, fence/3, wait_applied/4]).
 
 -on_load(init/0).
 
@@ -38,7 +40,12 @@ stop(_Engine, _Ref) -> ?NOT_LOADED.
 %% @doc Submits a command; answers `{Ref, Reply}' once applied here.
 submit(_Engine, _Ref, _Command) -> ?NOT_LOADED.
 
-%% @doc Reads the payload of one node.
+%% @doc Like `submit/3', answering `{Tag, Reply}' to `Pid'.
+submit_to(_Engine, _Pid, _Tag, _Command) -> ?NOT_LOADED.
+
+%% @doc Reads the payload of one node (`Engine' may also be a transaction
+%% handle, as for every read below: it reads the transaction's overlay and
+%% records the read).
 get(_Engine, _Path) -> ?NOT_LOADED.
 
 %% @doc Tells whether a node exists.
@@ -71,3 +78,23 @@ applied_index(_Engine) -> ?NOT_LOADED.
 
 %% @doc Index of the last entry in this member's log.
 last_log_index(_Engine) -> ?NOT_LOADED.
+
+%% @doc Starts a transaction on the member's current tree version.
+tx_begin(_Engine) -> ?NOT_LOADED.
+
+%% @doc Applies a write command to a transaction's overlay: the reply
+%% `submit/3' would give.
+tx_write(_Tx, _Command) -> ?NOT_LOADED.
+
+%% @doc `read_only' when the transaction wrote nothing; else submits it and
+%% answers `{Ref, {ok, []}}' or `{Ref, {error, tx_conflict | _}}'. `Dedup' is
+%% `none' or a marker from `khepri_command:dedup/1'.
+tx_commit(_Tx, _Ref, _Dedup) -> ?NOT_LOADED.
+
+%% @doc Answers `{Ref, ok}' once the member applied every write committed
+%% before the call (read-index), or `{Ref, {error, timeout}}'.
+fence(_Engine, _Ref, _Timeout) -> ?NOT_LOADED.
+
+%% @doc Answers `{Ref, ok}' once the member applied entry `Index', or
+%% `{Ref, {error, timeout}}'.
+wait_applied(_Engine, _Ref, _Index, _Timeout) -> ?NOT_LOADED.

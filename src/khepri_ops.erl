@@ -5,9 +5,13 @@
 %% Reads run on the local member's current tree version; writes go through
 %% the Raft log (`khepri_command'). `Mode' is `simple' (the `khepri' API:
 %% `ok', no properties) or `adv' (`{ok, #{Path => Props}}').
+%%
+%% Inside a transaction, `khepri_tx' passes `?TX_SOURCE(Tx, Mode)' instead of
+%% a store id: reads and writes then use the transaction's overlay.
 -module(khepri_ops).
 
 -include("khepri.hrl").
+-include("khepri_tx_source.hrl").
 
 -export([get/3, get_or/4, get_many/3, get_many_or/4, exists/3, has_data/3,
          is_sproc/3, count/3, fold/5, foreach/4, map/4, filter/4, is_empty/2,
@@ -28,7 +32,7 @@ get(StoreId, Path, Options) ->
     ok = khepri_options:validate(Options),
     case khepri_pattern:is_plain(Path) of
         true ->
-            with_engine(StoreId, fun(Engine) ->
+            with_engine(StoreId, Options, fun(Engine) ->
                 case khepri_nif:get(Engine, Path) of
                     {ok_etf, Bin} -> {ok, binary_to_term(Bin)};
                     Result -> Result
@@ -36,7 +40,7 @@ get(StoreId, Path, Options) ->
             end);
         false ->
             Pattern = khepri_pattern:single(Path),
-            with_engine(StoreId, fun(Engine) ->
+            with_engine(StoreId, Options, fun(Engine) ->
                 case one(Engine, Pattern, [payload]) of
                     {ok, {_Path, Props}} -> {ok, payload(Props)};
                     {error, _} = Error -> Error
@@ -71,10 +75,10 @@ exists(StoreId, Path, Options) ->
     ok = khepri_options:validate(Options),
     case khepri_pattern:is_plain(Path) of
         true ->
-            with_engine(StoreId, fun(Engine) -> khepri_nif:exists(Engine, Path) end);
+            with_engine(StoreId, Options, fun(Engine) -> khepri_nif:exists(Engine, Path) end);
         false ->
             Pattern = khepri_pattern:single(Path),
-            with_engine(StoreId, fun(Engine) ->
+            with_engine(StoreId, Options, fun(Engine) ->
                 found(one(Engine, Pattern, []), fun(_) -> true end)
             end)
     end.
@@ -89,7 +93,7 @@ is_sproc(StoreId, Path, Options) ->
 
 flag(StoreId, Path, Options, Key) ->
     Pattern = query_pattern(single, Path, Options),
-    with_engine(StoreId, fun(Engine) ->
+    with_engine(StoreId, Options, fun(Engine) ->
         found(one(Engine, Pattern, [has_payload]),
               fun({_, Props}) -> maps:get(Key, Props, false) end)
     end).
@@ -145,7 +149,7 @@ props_list(StoreId, Pattern, Options) ->
 %% @doc Whether the root has no child.
 is_empty(StoreId, Options) ->
     ok = khepri_options:validate(Options),
-    with_engine(StoreId, fun(Engine) ->
+    with_engine(StoreId, Options, fun(Engine) ->
         case one(Engine, [], [child_list_length]) of
             {ok, {[], #{child_list_length := N}}} -> N =:= 0;
             {error, _} = Error -> Error
@@ -157,7 +161,7 @@ is_empty(StoreId, Options) ->
 adv_get(StoreId, Path, Options) ->
     Pattern = query_pattern(single, Path, Options),
     Wanted = maps:get(props_to_return, Options, ?DEFAULT_PROPS),
-    with_engine(StoreId, fun(Engine) ->
+    with_engine(StoreId, Options, fun(Engine) ->
         case one(Engine, Pattern, Wanted) of
             {ok, {P, Props}} ->
                 {ok, #{P => Props}};
@@ -179,7 +183,7 @@ adv_get_many(StoreId, Pattern, Options) ->
 query(StoreId, Path, Wanted, Options, Shape) ->
     Pattern = query_pattern(many, Path, Options),
     IncludeRoot = maps:get(include_root_props, Options, false),
-    with_engine(StoreId, fun(Engine) ->
+    with_engine(StoreId, Options, fun(Engine) ->
         {ok, khepri_nif:query(Engine, Pattern, Wanted, IncludeRoot, Shape)}
     end).
 
@@ -202,10 +206,19 @@ payload(#{data := Data}) -> Data;
 payload(#{sproc := Fun}) -> Fun;
 payload(_) -> undefined.
 
-with_engine(StoreId, Fun) ->
+%% A transaction's reads go to its overlay; a store's reads first pass the
+%% barrier its `favor'/`condition' options ask for (SPEC 4.8).
+with_engine(?TX_SOURCE(Tx, _Mode), _Options, Fun) ->
+    Fun(Tx);
+with_engine(StoreId, Options, Fun) ->
     case khepri_store:engine(StoreId) of
-        {ok, Engine} -> Fun(Engine);
-        error -> {error, noproc}
+        {ok, Engine} ->
+            case khepri_barrier:before_read(Engine, Options) of
+                ok -> Fun(Engine);
+                {error, _} = Error -> Error
+            end;
+        error ->
+            {error, noproc}
     end.
 
 %% -------------------------------------------------------------------
@@ -248,7 +261,7 @@ write(StoreId, Kind, Pattern0, Conds, Path, Data, Options, Mode) ->
               end,
     Payload = khepri_payload:encode(Path, Data),
     Command = {Kind, Pattern, Payload, write_opts(Pattern0, Options, Mode)},
-    result(khepri_command:run(StoreId, Command, Options), Mode).
+    result(run(StoreId, Command, Options), Mode).
 
 %% @doc Deletes one node and its subtree.
 delete(StoreId, Path, Options, Mode) ->
@@ -269,12 +282,24 @@ clear_many_payloads(StoreId, Path, Options, Mode) ->
 erase(StoreId, Kind, Pattern, Options, Mode) ->
     ok = khepri_options:validate(Options),
     Command = {Kind, Pattern, write_opts(Pattern, maps:remove(keep_while, Options), Mode)},
-    result(khepri_command:run(StoreId, Command, Options), Mode).
+    result(run(StoreId, Command, Options), Mode).
+
+%% In a transaction, writes go to its overlay (and are recorded for the
+%% commit); elsewhere through the log.
+run(?TX_SOURCE(_Tx, ro), _Command, _Options) ->
+    erlang:error(?khepri_exception(denied_update_in_readonly_tx, #{}));
+run(?TX_SOURCE(Tx, _Mode), Command, _Options) ->
+    khepri_command:to_map(khepri_nif:tx_write(Tx, Command));
+run(StoreId, Command, Options) ->
+    khepri_command:run(StoreId, Command, Options).
 
 write_opts(Pattern, Options, Mode) ->
-    Props = case Mode of
-                simple -> none;
-                adv -> maps:get(props_to_return, Options, ?DEFAULT_PROPS)
+    Props = case {Mode, maps:get(async, Options, false)} of
+                %% An async notification lists the written paths, each with
+                %% `#{}' (SPEC 4.8); a sync simple write returns just `ok'.
+                {simple, false} -> none;
+                {simple, _} -> [];
+                {adv, _} -> maps:get(props_to_return, Options, ?DEFAULT_PROPS)
             end,
     KeepWhile = case Options of
                     #{keep_while := KW} ->
@@ -284,6 +309,7 @@ write_opts(Pattern, Options, Mode) ->
                 end,
     {Props, KeepWhile, maps:get(return_indirect_deletes, Options, true)}.
 
+result(ok, _Mode) -> ok;
 result({ok, _}, simple) -> ok;
 result({ok, _} = Ok, adv) -> Ok;
 result({error, _} = Error, _Mode) -> Error.

@@ -8,7 +8,7 @@
 
 -include_lib("kernel/include/logger.hrl").
 
--export([start_link/3, engine/1]).
+-export([start_link/3, engine/1, async_tag/2]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -define(KEY(StoreId), {khepri_rs, StoreId}).
@@ -77,9 +77,41 @@ handle_call(_Request, _From, State) ->
 handle_cast(_Msg, State) ->
     {noreply, State}.
 
+%% @doc The tag under which the engine answers an async write to this
+%% process, for `Caller' with `Correlation' (`undefined': no notification).
+-spec async_tag(pid(), term()) -> tuple().
+async_tag(Caller, Correlation) ->
+    {'$khepri_async', Caller, Correlation}.
+
 %% @private
+handle_info({{'$khepri_async', _, _}, _} = Reply, #{store_id := StoreId} = State) ->
+    notify_async(StoreId, [Reply | drain_async()]),
+    {noreply, State};
 handle_info(_Info, State) ->
     {noreply, State}.
+
+%% Replies already queued are sent along: one notification per caller per
+%% batch (SPEC 4.8), in apply order.
+drain_async() ->
+    receive
+        {{'$khepri_async', _, _}, _} = Reply -> [Reply | drain_async()]
+    after 0 ->
+        []
+    end.
+
+notify_async(StoreId, Replies) ->
+    From = {StoreId, node()},
+    Applied = [{Caller, {Corr, khepri_command:to_map(R)}}
+               || {{_, Caller, Corr}, R} <- Replies,
+                  Corr =/= undefined, R =/= {error, not_leader}],
+    lists:foreach(
+      fun(Caller) ->
+              Mine = [CR || {C, CR} <- Applied, C =:= Caller],
+              Caller ! {ra_event, From, {applied, Mine}}
+      end, lists:usort([C || {C, _} <- Applied])),
+    [Caller ! {ra_event, From, {rejected, {not_leader, undefined, Corr}}}
+     || {{_, Caller, Corr}, {error, not_leader}} <- Replies, Corr =/= undefined],
+    ok.
 
 %% @private
 terminate(_Reason, #{store_id := StoreId, engine := Engine}) ->

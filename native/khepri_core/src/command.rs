@@ -1,9 +1,11 @@
 //! Commands: the values replicated through the Raft log, and their application.
 
 use crate::condition::DataMatcher;
+use crate::dedup::DedupId;
 use crate::error::KhepriError;
 use crate::pattern::Pattern;
 use crate::payload::Payload;
+use crate::transaction::{replay, TxStep};
 use crate::tree::Tree;
 use crate::write::{Changes, Event, WriteOpts, Writer};
 use serde::{Deserialize, Serialize};
@@ -46,6 +48,23 @@ pub enum Command {
         /// Options.
         opts: WriteOpts,
     },
+    /// A transaction's recorded reads and writes, applied atomically when
+    /// every step replays identically, else answered with a conflict.
+    Transaction {
+        /// The steps, in the order the transaction fun made them.
+        steps: Vec<TxStep>,
+    },
+    /// `command`, applied at most once per `id` (`protect_against_dups`).
+    Once {
+        /// Unique per submission (resubmissions reuse it).
+        id: DedupId,
+        /// The submitter's clock: replies kept past it are forgotten.
+        now_ms: u64,
+        /// Until when this command's reply is kept.
+        expires_ms: u64,
+        /// The command.
+        command: Box<Command>,
+    },
 }
 
 impl fmt::Display for Command {
@@ -55,6 +74,8 @@ impl fmt::Display for Command {
             Command::PutMany { pattern, .. } => write!(f, "put_many {pattern:?}"),
             Command::Delete { pattern, .. } => write!(f, "delete {pattern:?}"),
             Command::ClearPayload { pattern, .. } => write!(f, "clear_payload {pattern:?}"),
+            Command::Transaction { steps } => write!(f, "transaction of {} steps", steps.len()),
+            Command::Once { id, command, .. } => write!(f, "once {id:?}: {command}"),
         }
     }
 }
@@ -71,19 +92,55 @@ pub struct Applied {
 }
 
 impl Command {
-    /// The command's options.
+    /// The options of a write (a transaction has none of its own).
     pub fn opts(&self) -> &WriteOpts {
+        static NONE: WriteOpts = WriteOpts::NONE;
         match self {
             Command::Put { opts, .. }
             | Command::PutMany { opts, .. }
             | Command::Delete { opts, .. }
             | Command::ClearPayload { opts, .. } => opts,
+            Command::Transaction { .. } => &NONE,
+            Command::Once { command, .. } => command.opts(),
         }
     }
 
     /// Applies the command, carried by log entry `index`, to `tree`. Never
     /// panics; on error the tree is unchanged.
     pub fn apply(&self, tree: &mut Tree, dm: &dyn DataMatcher, index: u64) -> Applied {
+        match self {
+            Command::Transaction { steps } => match replay(tree, steps, dm, index) {
+                Some(events) => Applied {
+                    reply: Ok(Vec::new()),
+                    events,
+                },
+                None => Applied {
+                    reply: Err(KhepriError::Conflict),
+                    events: Vec::new(),
+                },
+            },
+            Command::Once {
+                id,
+                now_ms,
+                expires_ms,
+                command,
+            } => {
+                tree.dedups.expire(*now_ms);
+                if let Some(reply) = tree.dedups.get(id) {
+                    return Applied {
+                        reply: reply.clone(),
+                        events: Vec::new(),
+                    };
+                }
+                let applied = command.apply(tree, dm, index);
+                tree.dedups.record(*id, *expires_ms, applied.reply.clone());
+                applied
+            }
+            _ => self.apply_write(tree, dm, index),
+        }
+    }
+
+    fn apply_write(&self, tree: &mut Tree, dm: &dyn DataMatcher, index: u64) -> Applied {
         let mut w = Writer::new(tree, dm, self.opts(), index);
         let result = match self {
             Command::Put {
@@ -104,6 +161,7 @@ impl Command {
                 w.clear_payloads(pattern);
                 Ok(())
             }
+            Command::Transaction { .. } | Command::Once { .. } => Ok(()),
         };
         match result {
             Ok(()) => {

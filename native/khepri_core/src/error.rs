@@ -53,4 +53,8 @@ pub enum KhepriError {
         /// What failed.
         keep_while_reason: Box<KeepWhileReason>,
     },
+    /// A transaction's reads or writes replay differently at apply time:
+    /// nothing was applied; the caller re-runs the transaction fun. Never
+    /// returned to users.
+    Conflict,
 }

@@ -1,5 +1,6 @@
 //! The tree of nodes, with the reverse index of keep_while conditions.
 
+use crate::dedup::Dedups;
 use crate::error::KhepriError;
 use crate::node::Node;
 use crate::node_id::{NodeId, Path};
@@ -15,6 +16,8 @@ pub struct Tree {
     /// names of a key pattern), the nodes whose keep_while watches it. A change
     /// at a path re-evaluates the watchers indexed at each of its prefixes.
     pub watchers: OrdMap<Path, OrdSet<Path>>,
+    /// Replies of commands applied at most once, until they expire.
+    pub dedups: Dedups,
 }
 
 impl Tree {

@@ -57,14 +57,19 @@ pub struct WriteOpts {
     pub return_indirect_deletes: bool,
 }
 
+impl WriteOpts {
+    /// No report, no keep_while, indirect deletes returned.
+    pub const NONE: WriteOpts = WriteOpts {
+        report: false,
+        wanted: PropsWanted::NONE,
+        keep_while: None,
+        return_indirect_deletes: true,
+    };
+}
+
 impl Default for WriteOpts {
     fn default() -> Self {
-        WriteOpts {
-            report: false,
-            wanted: PropsWanted::NONE,
-            keep_while: None,
-            return_indirect_deletes: true,
-        }
+        WriteOpts::NONE
     }
 }
 

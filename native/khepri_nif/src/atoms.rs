@@ -45,4 +45,7 @@ rustler::atoms! {
     keep_while_conditions_not_met,
     pattern_matches_no_nodes,
     any,
+    tx_conflict,
+    read_only,
+    timeout,
 }

@@ -255,7 +255,41 @@ pub fn decode_command(term: Term) -> NifResult<Command> {
             pattern: decode_pattern(*pattern)?,
             opts: decode_write_opts(*opts)?,
         }),
+        ("once", [_, dedup, command]) => {
+            let inner = decode_command(*command)?;
+            if matches!(inner, Command::Once { .. }) {
+                return Err(Error::BadArg);
+            }
+            Ok(once(decode_dedup(*dedup)?, inner))
+        }
         _ => Err(Error::BadArg),
+    }
+}
+
+/// A dedup marker `{IdHigh, IdLow, NowMs, ExpiresMs}` (`protect_against_dups`).
+pub struct Dedup {
+    id: (u64, u64),
+    now_ms: u64,
+    expires_ms: u64,
+}
+
+/// Decodes a dedup marker.
+pub fn decode_dedup(term: Term) -> NifResult<Dedup> {
+    let (hi, lo, now_ms, expires_ms): (u64, u64, u64, u64) = term.decode()?;
+    Ok(Dedup {
+        id: (hi, lo),
+        now_ms,
+        expires_ms,
+    })
+}
+
+/// `command`, to be applied at most once.
+pub fn once(dedup: Dedup, command: Command) -> Command {
+    Command::Once {
+        id: dedup.id,
+        now_ms: dedup.now_ms,
+        expires_ms: dedup.expires_ms,
+        command: Box::new(command),
     }
 }
 

@@ -6,11 +6,14 @@
 //! boundary (bad terms are `badarg`).
 
 mod atoms;
+mod barrier;
 mod codec;
 mod engine;
 mod pattern_codec;
 mod reads;
 mod reply;
+mod source;
+mod tx;
 mod writes;
 
 rustler::init!("khepri_nif");

@@ -10,17 +10,19 @@ use crate::codec::{
 use crate::engine::Engine;
 use crate::pattern_codec::{decode_pattern, encode_condition, encode_pattern};
 use crate::reply::{encode_error, encode_props, encode_raw_payload};
+use crate::source::Source;
 use khepri_core::condition::{CmpOp, Comparison};
 use khepri_core::data_match::TermMatcher;
-use khepri_core::{query, Condition, Node, NodeId, NodeProps, Payload};
+use khepri_core::{query, Component, Condition, Node, NodeId, NodeProps, Payload};
 use rustler::{Encoder, Env, NifResult, ResourceArc, Term};
 
 /// `get(Engine, Path)`: `{ok, Term}`, `{ok, undefined}` (no payload),
 /// `{ok_etf, Binary}` (large payload, decoded by the caller) or
 /// `{error, {khepri, node_not_found, Props}}`.
 #[rustler::nif]
-fn get<'a>(env: Env<'a>, engine: ResourceArc<Engine>, path: Term<'a>) -> NifResult<Term<'a>> {
-    let tree = engine.store.tree();
+fn get<'a>(env: Env<'a>, source: Source, path: Term<'a>) -> NifResult<Term<'a>> {
+    let tree = source.tree();
+    observe_path(&source, &tree, path)?;
     let found = match lookup(&tree.root, path)? {
         Some(node) => Ok(node),
         // Missing: decode the whole path to name the first missing node.
@@ -44,8 +46,22 @@ fn get<'a>(env: Env<'a>, engine: ResourceArc<Engine>, path: Term<'a>) -> NifResu
 
 /// `exists(Engine, Path) -> boolean()`.
 #[rustler::nif]
-fn exists(engine: ResourceArc<Engine>, path: Term) -> NifResult<bool> {
-    Ok(lookup(&engine.store.tree().root, path)?.is_some())
+fn exists(source: Source, path: Term) -> NifResult<bool> {
+    let tree = source.tree();
+    observe_path(&source, &tree, path)?;
+    Ok(lookup(&tree.root, path)?.is_some())
+}
+
+/// In a transaction, records the read of a plain path.
+fn observe_path(source: &Source, tree: &khepri_core::Tree, path: Term) -> NifResult<()> {
+    if let Source::Tx(_) = source {
+        let pattern: Vec<Component> = decode_path(path)?
+            .into_iter()
+            .map(Component::Name)
+            .collect();
+        source.observed(tree, &pattern, false);
+    }
+    Ok(())
 }
 
 /// `applied_index(Engine) -> non_neg_integer()`: the last log index applied here.
@@ -93,46 +109,45 @@ fn walk<'a>(env: Env<'a>, node: &Node, path: &mut Vec<NodeId>, out: &mut Vec<Ter
 #[rustler::nif]
 fn get_one<'a>(
     env: Env<'a>,
-    engine: ResourceArc<Engine>,
+    source: Source,
     pattern: Term<'a>,
     props: Term<'a>,
 ) -> NifResult<Term<'a>> {
-    one(env, &engine, pattern, props, true)
+    one(env, &source, pattern, props, true)
 }
 
 /// `get_one/3` on a dirty scheduler, for large payloads.
 #[rustler::nif(schedule = "DirtyCpu")]
 fn get_one_dirty<'a>(
     env: Env<'a>,
-    engine: ResourceArc<Engine>,
+    source: Source,
     pattern: Term<'a>,
     props: Term<'a>,
 ) -> NifResult<Term<'a>> {
-    one(env, &engine, pattern, props, false)
+    one(env, &source, pattern, props, false)
 }
 
 fn one<'a>(
     env: Env<'a>,
-    engine: &Engine,
+    source: &Source,
     pattern: Term<'a>,
     props: Term<'a>,
     limited: bool,
 ) -> NifResult<Term<'a>> {
     let pattern = decode_pattern(pattern)?;
     let wanted = decode_wanted(props)?;
-    let tree = engine.store.tree();
-    Ok(match query::get_one(&tree, &pattern, &TermMatcher) {
+    let tree = source.tree();
+    let found = query::get_one(&tree, &pattern, &TermMatcher);
+    // `too_big` is not a read: the dirty retry records it.
+    let too_big = matches!(&found, Ok((_, node)) if limited
+        && (wanted.payload || wanted.raw_payload)
+        && payload_len(node) > INLINE_DECODE_LIMIT);
+    if too_big {
+        return Ok(rustler::types::atom::Atom::from_str(env, "too_big")?.encode(env));
+    }
+    source.observed(&tree, &pattern, false);
+    Ok(match found {
         Ok((path, node)) => {
-            let payload_len = match &node.payload {
-                Payload::Data(b) | Payload::Sproc(b) => b.len(),
-                Payload::None => 0,
-            };
-            if limited
-                && (wanted.payload || wanted.raw_payload)
-                && payload_len > INLINE_DECODE_LIMIT
-            {
-                return Ok(rustler::types::atom::Atom::from_str(env, "too_big")?.encode(env));
-            }
             let props = NodeProps::of(node, node.payload.clone(), wanted, None);
             (
                 atoms::ok(),
@@ -142,6 +157,13 @@ fn one<'a>(
         }
         Err(e) => (atoms::error(), encode_error(env, &e)).encode(env),
     })
+}
+
+fn payload_len(node: &Node) -> usize {
+    match &node.payload {
+        Payload::Data(b) | Payload::Sproc(b) => b.len(),
+        Payload::None => 0,
+    }
 }
 
 /// Encodes the paths of a query's results, which come parents first and
@@ -180,7 +202,7 @@ impl<'a> PathEncoder<'a> {
 #[rustler::nif(schedule = "DirtyCpu")]
 fn query<'a>(
     env: Env<'a>,
-    engine: ResourceArc<Engine>,
+    source: Source,
     pattern: Term<'a>,
     props: Term<'a>,
     include_root: bool,
@@ -188,8 +210,9 @@ fn query<'a>(
 ) -> NifResult<Term<'a>> {
     let pattern = decode_pattern(pattern)?;
     let wanted = decode_wanted(props)?;
-    let tree = engine.store.tree();
+    let tree = source.tree();
     let found = query::get_many(&tree, &pattern, include_root, &TermMatcher);
+    source.observed(&tree, &pattern, include_root);
     let shape = shape.to_term(env).atom_to_string()?;
     let mut paths = PathEncoder::default();
     let props_of = |node: &Node| {

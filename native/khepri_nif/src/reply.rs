@@ -22,11 +22,16 @@ pub struct ReplyTo {
 impl ReplyTo {
     /// Answer the calling process with `{Tag, Result}`.
     pub fn new(env: Env, tag: Term) -> Self {
+        Self::to(env.pid(), tag)
+    }
+
+    /// Answer process `pid` with `{Tag, Result}`.
+    pub fn to(pid: LocalPid, tag: Term) -> Self {
         let owned = OwnedEnv::new();
         let tag = owned.save(tag);
         ReplyTo {
             env: owned,
-            pid: env.pid(),
+            pid,
             tag,
         }
     }
@@ -90,7 +95,8 @@ pub fn map<'a>(env: Env<'a>, pairs: &[(Term<'a>, Term<'a>)]) -> Term<'a> {
     })
 }
 
-/// `{khepri, Name, Props}` for a returned error.
+/// `{khepri, Name, Props}` for a returned error (`tx_conflict` for a
+/// transaction's conflict).
 pub fn encode_error<'a>(env: Env<'a>, e: &KhepriError) -> Term<'a> {
     let key = |a: rustler::Atom| a.encode(env);
     match e {
@@ -152,6 +158,8 @@ pub fn encode_error<'a>(env: Env<'a>, e: &KhepriError) -> Term<'a> {
             )
                 .encode(env)
         }
+        // Internal: the transaction runner re-runs the fun on it.
+        KhepriError::Conflict => atoms::tx_conflict().encode(env),
     }
 }
 

@@ -6,7 +6,7 @@ use crate::codec::decode_command;
 use crate::engine::Engine;
 use crate::reply::{encode_outcome, noproc, ReplyTo};
 use khepri_raft::CallbackResponder;
-use rustler::{Encoder, Env, NifResult, ResourceArc, Term};
+use rustler::{Encoder, Env, LocalPid, NifResult, ResourceArc, Term};
 
 /// `submit(Engine, Ref, Command) -> ok | {error, noproc}`; `badarg` for a
 /// malformed command (the Erlang side validates first; this is the backstop).
@@ -17,9 +17,30 @@ fn submit<'a>(
     tag: Term<'a>,
     command: Term<'a>,
 ) -> NifResult<Term<'a>> {
+    submit_with(env, &engine, ReplyTo::new(env, tag), command)
+}
+
+/// `submit_to(Engine, Pid, Tag, Command)`: like `submit/3`, answering
+/// `{Tag, Result}` to `Pid` (the store process, for async writes).
+#[rustler::nif]
+fn submit_to<'a>(
+    env: Env<'a>,
+    engine: ResourceArc<Engine>,
+    pid: LocalPid,
+    tag: Term<'a>,
+    command: Term<'a>,
+) -> NifResult<Term<'a>> {
+    submit_with(env, &engine, ReplyTo::to(pid, tag), command)
+}
+
+fn submit_with<'a>(
+    env: Env<'a>,
+    engine: &Engine,
+    reply: ReplyTo,
+    command: Term<'a>,
+) -> NifResult<Term<'a>> {
     let command = decode_command(command)?;
     let wanted = command.opts().wanted;
-    let reply = ReplyTo::new(env, tag);
     let responder = CallbackResponder::new(move |outcome| {
         reply.send(move |e| encode_outcome(e, outcome, wanted))
     });

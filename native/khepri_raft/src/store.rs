@@ -11,7 +11,7 @@ use crate::state_machine::{Published, StateMachine};
 use crate::types::{ClientWriteResult, Raft};
 use khepri_core::{Command, Tree};
 use openraft::type_config::async_runtime::WatchReceiver;
-use openraft::{BasicNode, Config, ServerState, SnapshotPolicy};
+use openraft::{BasicNode, Config, ReadPolicy, ServerState, SnapshotPolicy};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -206,6 +206,34 @@ impl Store {
             .borrow_watched()
             .snapshot
             .map(|l| l.index)
+    }
+
+    /// Waits until this member has applied every entry committed before the
+    /// call, confirmed by the leader with a quorum (read-index). `false` when
+    /// that cannot be done within `timeout` (no leader, no quorum, stopping).
+    pub async fn barrier(&self, timeout: Duration) -> bool {
+        let read = tokio::time::timeout(
+            timeout,
+            self.raft.ensure_linearizable(ReadPolicy::ReadIndex),
+        )
+        .await;
+        match read {
+            Ok(Ok(read_log_id)) => self.wait_applied(read_log_id.index(), timeout).await,
+            _ => false,
+        }
+    }
+
+    /// Waits until this member has applied entry `index`; `false` after
+    /// `timeout` or when the member stops.
+    pub async fn wait_applied(&self, index: u64, timeout: Duration) -> bool {
+        if self.applied_index() >= index {
+            return true;
+        }
+        self.raft
+            .wait(Some(timeout))
+            .applied_index_at_least(Some(index), "applied")
+            .await
+            .is_ok()
     }
 
     /// This member's Raft node id.

@@ -1,0 +1,132 @@
+//! Transactions: the fun runs in the calling Erlang process against a
+//! private overlay of the tree (a persistent copy of the version current
+//! when it began); reads record what they observed, writes are applied to
+//! the overlay with the state machine's own code and recorded. The commit
+//! replicates the recorded steps as one command (see
+//! `khepri_core::transaction`).
+
+use crate::atoms;
+use crate::codec::{decode_command, decode_dedup, once};
+use crate::engine::Engine;
+use crate::reply::{encode_outcome, encode_reply, noproc, ReplyTo};
+use khepri_core::data_match::TermMatcher;
+use khepri_core::observe::observe;
+use khepri_core::transaction::reply_digest;
+use khepri_core::{Command, Component, Tree, TxStep, PENDING};
+use khepri_raft::{CallbackResponder, Store};
+use rustler::{Encoder, Env, NifResult, Resource, ResourceArc, Term};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A running transaction, owned by the process running its fun.
+pub struct Transaction {
+    store: Arc<Store>,
+    state: Mutex<State>,
+}
+
+#[rustler::resource_impl]
+impl Resource for Transaction {}
+
+struct State {
+    /// The overlay: the snapshot plus this transaction's writes.
+    tree: Arc<Tree>,
+    steps: Vec<TxStep>,
+    wrote: bool,
+}
+
+impl Transaction {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Only the owning process uses it; a poisoned lock still holds a
+        // consistent overlay (writes replace the tree in one assignment).
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The overlay as it is now.
+    pub fn tree(&self) -> Arc<Tree> {
+        self.state().tree.clone()
+    }
+
+    /// Records a read of `pattern` made on `tree`.
+    pub fn record_read(&self, tree: &Tree, pattern: &[Component], include_root: bool) {
+        let digest = observe(tree, pattern, include_root, &TermMatcher, PENDING);
+        self.state().steps.push(TxStep::Read {
+            pattern: pattern.to_vec(),
+            include_root,
+            digest,
+        });
+    }
+}
+
+/// `tx_begin(Engine) -> Tx`: a transaction on the member's current version.
+#[rustler::nif]
+fn tx_begin(engine: ResourceArc<Engine>) -> ResourceArc<Transaction> {
+    ResourceArc::new(Transaction {
+        store: engine.store.clone(),
+        state: Mutex::new(State {
+            tree: engine.store.tree(),
+            steps: Vec::new(),
+            wrote: false,
+        }),
+    })
+}
+
+/// `tx_write(Tx, Command) -> {ok, [{Path, Props}]} | {error, Reason}`:
+/// applies a write to the overlay, as `submit/3` would to the store. Dirty: a
+/// write can cascade over many nodes.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn tx_write<'a>(
+    env: Env<'a>,
+    tx: ResourceArc<Transaction>,
+    command: Term<'a>,
+) -> NifResult<Term<'a>> {
+    let command = decode_command(command)?;
+    let mut state = tx.state();
+    let mut tree = (*state.tree).clone();
+    let applied = command.apply(&mut tree, &TermMatcher, PENDING);
+    state.tree = Arc::new(tree);
+    let digest = reply_digest(&applied.reply);
+    let wanted = command.opts().wanted;
+    state.wrote = true;
+    state.steps.push(TxStep::Write { command, digest });
+    Ok(encode_reply(env, &applied.reply, wanted))
+}
+
+/// `tx_commit(Tx, Ref, Dedup) -> read_only | ok | {error, noproc}`.
+/// `read_only` when the fun wrote nothing (no log entry); otherwise the
+/// recorded steps are submitted as one command and `{Ref, {ok, []}}`,
+/// `{Ref, {error, tx_conflict}}` (re-run the fun) or another error follows.
+/// `Dedup` is `none` or a marker for `protect_against_dups`.
+#[rustler::nif]
+fn tx_commit<'a>(
+    env: Env<'a>,
+    tx: ResourceArc<Transaction>,
+    tag: Term<'a>,
+    dedup: Term<'a>,
+) -> NifResult<Term<'a>> {
+    let dedup = if dedup.is_atom() {
+        None
+    } else {
+        Some(decode_dedup(dedup)?)
+    };
+    let steps = {
+        let mut state = tx.state();
+        if !state.wrote {
+            return Ok(atoms::read_only().encode(env));
+        }
+        std::mem::take(&mut state.steps)
+    };
+    let mut command = Command::Transaction { steps };
+    if let Some(d) = dedup {
+        command = once(d, command);
+    }
+    let reply = ReplyTo::new(env, tag);
+    let responder = CallbackResponder::new(move |outcome| {
+        reply.send(move |e| encode_outcome(e, outcome, Default::default()))
+    });
+    match tx.store.submit(command, responder) {
+        Ok(()) => Ok(atoms::ok().encode(env)),
+        Err(unused) => {
+            unused.disarm();
+            Ok(noproc(env))
+        }
+    }
+}
