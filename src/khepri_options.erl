@@ -43,7 +43,8 @@ check(reply_from, V) when V =:= leader; V =:= local -> ok;
 check(reply_from, {member, {S, N}}) when is_atom(S), is_atom(N) -> ok;
 check(protect_against_dups, V) when is_boolean(V) -> ok;
 check(favor, V) when V =:= low_latency; V =:= consistency -> ok;
-check(condition, {applied, {I, T}}) when is_integer(I), is_integer(T) -> ok;
+check(condition, {applied, {I, T}}) when is_integer(I), I >= 0, I < 1 bsl 64,
+                                          is_integer(T), T >= 0 -> ok;
 check(expect_specific_node, V) when is_boolean(V) -> ok;
 check(props_to_return, V) ->
     case atoms_only(V) of
