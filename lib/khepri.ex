@@ -1310,6 +1310,265 @@ defmodule Khepri do
   defp unwrap({:error, reason}), do: raise(Khepri.Error, reason: reason)
 
   # -------------------------------------------------------------------
+  # Transactions, fences and async notifications.
+  # -------------------------------------------------------------------
+
+  @typedoc """
+  What a transaction runs: an anonymous function whose arity is the length of
+  the transaction's `args`, or the path of a stored procedure.
+  """
+  @type tx_fun_or_path :: fun() | path()
+
+  @typedoc "The arguments the transaction function is applied to (default `[]`)."
+  @type tx_args :: [term()]
+
+  @typedoc """
+  `:ro` (writes raise `denied_update_in_readonly_tx`), `:rw` or `:auto` (the
+  default; `:rw` and `:auto` behave the same).
+  """
+  @type tx_mode :: :ro | :rw | :auto
+
+  @typedoc """
+  `{:ok, fun_result}`, `{:error, abort_reason}` (`Khepri.Tx.abort/1`),
+  `{:error, :timeout}`, `{:error, :noproc}`, or `:ok` for an async
+  transaction.
+  """
+  @type tx_result :: :ok | {:ok, term()} | error()
+
+  @typedoc "An async notification: `{:ra_event, {store_id, node}, event}`."
+  @type ra_event :: {:ra_event, {store_id(), node()}, term()}
+
+  @doc """
+  Runs `fun_or_path` as a transaction of the default store. Same as
+  `transaction/5`.
+
+  ## Example
+
+      {:ok, 1} =
+        Khepri.transaction(fn ->
+          {:ok, n} = Khepri.Tx.get_or(~p"/:counter", 0)
+          :ok = Khepri.Tx.put(~p"/:counter", n + 1)
+          n + 1
+        end)
+  """
+  @spec transaction(tx_fun_or_path()) :: tx_result()
+  defdelegate transaction(fun_or_path), to: :khepri
+
+  @doc """
+  One of:
+
+    * `transaction(store_id, fun_or_path)`;
+    * `transaction(fun_or_path, args)` (default store; `args` is a list);
+    * `transaction(fun_or_path, mode)` (default store; `:ro`, `:rw` or
+      `:auto`);
+    * `transaction(fun_or_path, options)` (default store; a map).
+
+  Same as `transaction/5`.
+
+  ## Example
+
+      {:ok, 3} = Khepri.transaction(:my_store, fn -> 1 + 2 end)
+      {:ok, 3} = Khepri.transaction(fn a, b -> a + b end, [1, 2])
+      {:ok, {:ok, 0}} = Khepri.transaction(fn -> Khepri.Tx.get_or(~p"/:n", 0) end, :ro)
+  """
+  @spec transaction(store_id(), tx_fun_or_path()) :: tx_result()
+  @spec transaction(tx_fun_or_path(), tx_args() | tx_mode() | options()) :: tx_result()
+  defdelegate transaction(store_id_or_fun_or_path, fun_or_path_or_args_or_mode_or_options),
+    to: :khepri
+
+  @doc """
+  One of:
+
+    * `transaction(store_id, fun_or_path, args | mode | options)`;
+    * `transaction(fun_or_path, args, mode | options)` (default store);
+    * `transaction(fun_or_path, mode, options)` (default store).
+
+  Same as `transaction/5`.
+
+  ## Example
+
+      {:ok, 3} = Khepri.transaction(:my_store, fn a, b -> a + b end, [1, 2])
+      {:ok, 0} = Khepri.transaction(:my_store, fn -> 0 end, :ro)
+      {:ok, 0} = Khepri.transaction(fn -> 0 end, :ro, %{favor: :consistency})
+  """
+  @spec transaction(store_id(), tx_fun_or_path(), tx_args() | tx_mode() | options()) ::
+          tx_result()
+  @spec transaction(tx_fun_or_path(), tx_args(), tx_mode() | options()) :: tx_result()
+  @spec transaction(tx_fun_or_path(), tx_mode(), options()) :: tx_result()
+  defdelegate transaction(
+                store_id_or_fun_or_path,
+                fun_or_path_or_args_or_mode,
+                args_or_mode_or_options
+              ),
+              to: :khepri
+
+  @doc """
+  One of:
+
+    * `transaction(store_id, fun_or_path, args, mode | options)`;
+    * `transaction(store_id, fun_or_path, mode, options)`;
+    * `transaction(fun_or_path, args, mode, options)` (default store).
+
+  Same as `transaction/5`.
+
+  ## Example
+
+      {:ok, 3} = Khepri.transaction(:my_store, fn a, b -> a + b end, [1, 2], :ro)
+      :ok = Khepri.transaction(:my_store, fn -> Khepri.Tx.put(~p"/:n", 1) end, :rw, %{async: true})
+  """
+  @spec transaction(store_id(), tx_fun_or_path(), tx_args(), tx_mode() | options()) ::
+          tx_result()
+  @spec transaction(store_id(), tx_fun_or_path(), tx_mode(), options()) :: tx_result()
+  @spec transaction(tx_fun_or_path(), tx_args(), tx_mode(), options()) :: tx_result()
+  defdelegate transaction(
+                store_id_or_fun_or_path,
+                fun_or_path_or_args,
+                args_or_mode,
+                mode_or_options
+              ),
+              to: :khepri
+
+  @doc """
+  Runs `fun_or_path` applied to `args` as a transaction of `store_id` and
+  commits what it wrote atomically.
+
+  `fun_or_path` is an anonymous function of arity `length(args)` (another
+  arity raises `{:khepri_ex, :denied_tx_fun_with_invalid_args, %{fun: fun,
+  arity: arity, args: args}}`), or the path of a stored procedure, which is
+  read inside the transaction and applied to `args`.
+
+  The function runs in the calling process, against a snapshot of the local
+  member's tree; it reads and writes with `Khepri.Tx` (or `Khepri.TxAdv`),
+  whose reads see the transaction's own earlier writes. When it returns:
+
+    * if it wrote nothing, the call returns `{:ok, result}` at once;
+    * otherwise its writes are committed as one replicated command, applied
+      only if everything it read is unchanged; on a conflict with another
+      write, the function is run again on a fresh snapshot (so it must have
+      no side effects other than `Khepri.Tx` calls) until it commits or the
+      `:timeout` option expires (`{:error, :timeout}`).
+
+  `Khepri.Tx.abort(reason)` ends the transaction: nothing is committed and
+  the call returns `{:error, reason}`. An exception raised by the function is
+  re-raised in the caller, with nothing committed. `{:error, :noproc}` means
+  the store is not running on this node.
+
+  `mode` is `:auto` (the default), `:rw` or `:ro`: in a read-only
+  transaction, a write raises `{:khepri_ex, :denied_update_in_readonly_tx,
+  %{}}`. A read-only run is as fresh as the local member; pass `favor:
+  :consistency` for a linearizable read.
+
+  `options` are the command and query options (`:timeout`, `:async`,
+  `:favor`, `:condition`, `:protect_against_dups`, ...). With `:async` set,
+  the function runs in a process of its own and the call returns `:ok` at
+  once; with a correlation (`async: correlation` or `async: {correlation,
+  priority}`) the outcome is sent to the caller as an `:ra_event` message,
+  to be decoded by `handle_async_ret/2`.
+
+  ## Example
+
+      import Khepri.Path, only: [sigil_p: 2]
+
+      {:ok, 1} =
+        Khepri.transaction(:my_store, fn ->
+          {:ok, n} = Khepri.Tx.get_or(~p"/:counter", 0)
+          :ok = Khepri.Tx.put(~p"/:counter", n + 1)
+          n + 1
+        end, [], :rw, %{timeout: 5000})
+
+      {:error, :empty} =
+        Khepri.transaction(:my_store, fn ->
+          if Khepri.Tx.is_empty(), do: Khepri.Tx.abort(:empty), else: :not_empty
+        end, [], :ro, %{})
+  """
+  @spec transaction(store_id(), tx_fun_or_path(), tx_args(), tx_mode(), options()) ::
+          tx_result()
+  defdelegate transaction(store_id, fun_or_path, args, mode, options), to: :khepri
+
+  @doc """
+  Waits until the local member of the default store has applied every write
+  acknowledged before the call. Same as `fence/2`.
+
+  ## Example
+
+      :ok = Khepri.fence()
+  """
+  @spec fence() :: :ok | error()
+  defdelegate fence(), to: :khepri
+
+  @doc """
+  `fence(store_id)` or `fence(timeout)` (default store; an integer or
+  `:infinity`). Same as `fence/2`.
+
+  ## Example
+
+      :ok = Khepri.fence(:my_store)
+      :ok = Khepri.fence(5000)
+  """
+  @spec fence(store_id() | timeout()) :: :ok | error()
+  defdelegate fence(store_id_or_timeout), to: :khepri
+
+  @doc """
+  Waits until the local member of `store_id` has applied every write
+  acknowledged to anyone before the call, and the calling process's own
+  earlier async writes.
+
+  Returns `:ok`, `{:error, :timeout}` (no quorum before `timeout`) or
+  `{:error, :noproc}`. Queries with `favor: :consistency` do the same before
+  reading.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:fruit", :pear, %{async: true})
+      :ok = Khepri.fence(:my_store, 5000)
+      {:ok, :pear} = Khepri.get(:my_store, ~p"/:fruit")
+  """
+  @spec fence(store_id(), timeout()) :: :ok | error()
+  defdelegate fence(store_id, timeout), to: :khepri
+
+  @doc """
+  Decodes an async notification of the default store. Same as
+  `handle_async_ret/2`.
+
+  ## Example
+
+      receive do
+        {:ra_event, _, _} = event -> Khepri.handle_async_ret(event)
+      end
+  """
+  @spec handle_async_ret(ra_event()) :: [{term(), term()}]
+  defdelegate handle_async_ret(ra_event), to: :khepri
+
+  @doc """
+  Decodes an `{:ra_event, {store_id, node}, event}` message, sent to the
+  caller of an async write or transaction that passed a correlation, into a
+  list of `{correlation, result}`:
+
+    * a write gives the `Khepri.Adv` result, `{:ok, %{native_path => props}}`
+      or `{:error, reason}` (the props are `%{}` when the write was a
+      `Khepri` one);
+    * a transaction gives the function's return value itself (not wrapped in
+      `{:ok, _}`), or `{:error, reason}` for an abort; an exception raised by
+      the function is re-raised here;
+    * a write the store could not accept gives `{:error, {:not_leader,
+      leader_id}}`.
+
+  Callers must receive and decode these messages, which accumulate in their
+  mailbox otherwise.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:fruit", :pear, %{async: 7})
+
+      receive do
+        {:ra_event, _, _} = event ->
+          [{7, {:ok, %{[:fruit] => %{}}}}] = Khepri.handle_async_ret(:my_store, event)
+      end
+  """
+  @spec handle_async_ret(store_id(), ra_event()) :: [{term(), term()}]
+  defdelegate handle_async_ret(store_id, ra_event), to: :khepri
+
+  # -------------------------------------------------------------------
   # Export and import.
   # -------------------------------------------------------------------
 

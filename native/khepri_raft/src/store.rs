@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// How a store member is opened.
 #[derive(Clone, Debug)]
@@ -86,7 +86,7 @@ pub struct Store {
     raft: Raft,
     log: LogStore,
     published: Arc<Published>,
-    queue: mpsc::UnboundedSender<(Command, WriteResponder)>,
+    queue: mpsc::UnboundedSender<Proposal>,
     node_id: u64,
     snapshot_dir: Arc<SnapshotDir>,
     /// Set by the first shutdown; later ones (the resource's destructor after
@@ -181,7 +181,12 @@ impl Store {
         command: Command,
         responder: WriteResponder,
     ) -> Result<(), WriteResponder> {
-        self.queue.send((command, responder)).map_err(|e| e.0 .1)
+        self.queue
+            .send(Proposal::Write(command, responder))
+            .map_err(|e| match e.0 {
+                Proposal::Write(_, responder) => responder,
+                Proposal::Barrier(_) => unreachable!("a write was sent"),
+            })
     }
 
     /// The current tree version (what this member has applied).
@@ -209,16 +214,32 @@ impl Store {
     }
 
     /// Waits until this member has applied every entry committed before the
-    /// call, confirmed by the leader with a quorum (read-index). `false` when
-    /// that cannot be done within `timeout` (no leader, no quorum, stopping).
+    /// call, confirmed by the leader with a quorum (read-index), and every
+    /// write submitted here before the call (a caller's own async writes,
+    /// possibly not committed yet). `false` when that cannot be done within
+    /// `timeout` (no leader, no quorum, stopping).
     pub async fn barrier(&self, timeout: Duration) -> bool {
-        let read = tokio::time::timeout(
-            timeout,
+        let deadline = tokio::time::Instant::now() + timeout;
+        // Queued behind the writes submitted before it: the proposer hands
+        // those to openraft first, then asks it for its last log index.
+        let (tx, rx) = oneshot::channel();
+        if self.queue.send(Proposal::Barrier(tx)).is_err() {
+            return false;
+        }
+        let Ok(Ok(submitted)) = tokio::time::timeout_at(deadline, rx).await else {
+            return false;
+        };
+        let read = tokio::time::timeout_at(
+            deadline,
             self.raft.ensure_linearizable(ReadPolicy::ReadIndex),
         )
         .await;
         match read {
-            Ok(Ok(read_log_id)) => self.wait_applied(read_log_id.index(), timeout).await,
+            Ok(Ok(read_log_id)) => {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let index = read_log_id.index().max(submitted.unwrap_or(0));
+                self.wait_applied(index, left).await
+            }
             _ => false,
         }
     }
@@ -256,18 +277,36 @@ impl Store {
     }
 }
 
+/// What the proposer task takes from the queue, in submission order.
+enum Proposal {
+    /// A write for openraft.
+    Write(Command, WriteResponder),
+    /// A read barrier: answered with the last log index once every write
+    /// queued before it has been handed to openraft.
+    Barrier(oneshot::Sender<Option<u64>>),
+}
+
 /// Feeds queued commands to openraft. openraft merges what is queued into one
 /// log append, so a burst of writes costs one fdatasync.
-async fn propose(raft: Raft, mut rx: mpsc::UnboundedReceiver<(Command, WriteResponder)>) {
+async fn propose(raft: Raft, mut rx: mpsc::UnboundedReceiver<Proposal>) {
     let mut batch = Vec::with_capacity(256);
     while rx.recv_many(&mut batch, 256).await > 0 {
-        for (command, responder) in batch.drain(..) {
-            // On error the responder is dropped, which answers the caller.
-            if raft
-                .client_write_ff(command, Some(responder))
-                .await
-                .is_err()
-            {
+        for proposal in batch.drain(..) {
+            let sent = match proposal {
+                // On error the responder is dropped, which answers the caller.
+                Proposal::Write(command, responder) => {
+                    raft.client_write_ff(command, Some(responder)).await
+                }
+                // openraft handles requests in order: this one sees the
+                // writes sent above in its log.
+                Proposal::Barrier(tx) => {
+                    raft.external_request(move |state| {
+                        let _ = tx.send(state.log_ids.last().map(|l| l.index));
+                    })
+                    .await
+                }
+            };
+            if sent.is_err() {
                 rx.close();
             }
         }
