@@ -71,7 +71,10 @@ outcome(StoreId, FunOrPath, Args, Mode, Options) ->
         {ok, Engine} ->
             case khepri_barrier:before_read(Engine, Options) of
                 ok ->
-                    Dups = maps:get(protect_against_dups, Options, true),
+                    %% Off by default, unlike SPEC 1.3: a command of ours is
+                    %% never resubmitted (a conflict runs the fun again), so a
+                    %% kept reply would only cost memory (README).
+                    Dups = maps:get(protect_against_dups, Options, false),
                     attempt(Engine, FunOrPath, Args, Mode, {Timeout, Deadline, Dups}, 0);
                 {error, _} = Error ->
                     Error
