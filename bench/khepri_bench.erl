@@ -298,6 +298,8 @@ phases(B, O) ->
     Gets = [measure(B, get, [{conc, C}, {keys, Keys}], O, C,
                     fun() -> op_get(B, rand:uniform(Keys)) end)
             || C <- [1, 2]],
+    Txs = [measure(B, tx, [{conc, C}], O, C, fun() -> op_tx(B) end)
+           || C <- [1, 10]],
     %% The later phases are new workloads on the same store: a failure in
     %% one becomes an error row and leaves the rows above in the report.
     GetMany = guarded(B, get_many, fun() -> get_many(B, O) end),
@@ -306,7 +308,7 @@ phases(B, O) ->
                   %% Mnesia has no keep_while: nothing to compare.
                   mnesia -> []
               end,
-    Puts ++ [Fill | Gets] ++ GetMany ++ Cascade.
+    Puts ++ [Fill | Gets] ++ Txs ++ GetMany ++ Cascade.
 
 %% Runs Fun (returning rows); an exception becomes one error row.
 guarded(B, Phase, Fun) ->
@@ -427,6 +429,32 @@ op_put(mnesia, N) ->
     Rec = {?TAB, put_key(N), payload(N)},
     {atomic, ok} = mnesia:transaction(fun() -> mnesia:write(Rec) end),
     ok.
+
+%% One increment of the worker's own counter in a read-write transaction
+%% (the yardstick's `tx' workload): read, write, commit.
+op_tx(khepri) ->
+    Key = ctr_key(),
+    {ok, _} = khepri:transaction(
+                ?STORE, fun() ->
+                                case khepri_tx:get(Key) of
+                                    {ok, V} -> khepri_tx:put(Key, V + 1);
+                                    _ -> khepri_tx:put(Key, 1)
+                                end
+                        end),
+    ok;
+op_tx(mnesia) ->
+    Key = ctr_key(),
+    {atomic, ok} = mnesia:transaction(
+                     fun() ->
+                             case mnesia:read(?TAB, Key, write) of
+                                 [{?TAB, _, V}] -> mnesia:write({?TAB, Key, V + 1});
+                                 [] -> mnesia:write({?TAB, Key, 1})
+                             end
+                     end),
+    ok.
+
+ctr_key() ->
+    [bench_tx, list_to_binary(pid_to_list(self()))].
 
 %% Matches the stored sequence number, so a wrong answer counts as an error.
 op_get(khepri, N) ->
@@ -804,7 +832,7 @@ summary(Rows) ->
                [B, W, proplists:get_value(conc, P), field(ops_s, F),
                 field(p50_us, F), field(p99_us, F), field(errors, F)])
      || {B, W, P, F} <- Rows,
-        lists:member(W, [put, get, get_many, get_many_floor])],
+        lists:member(W, [put, get, tx, get_many, get_many_floor])],
     [io:format("~-7s keep_while bindings=~b delete_ms=~.1f left=~b~n",
                [B, proplists:get_value(bindings, P), field(delete_ms, F),
                 field(left, F)])
@@ -833,6 +861,11 @@ markdown(Probes, Rows) ->
                         "`mnesia:transaction` on `disc_copies`)"),
      table(Rows, get, "get (uniform random keys; khepri: `khepri:get/2`; "
                         "Mnesia: `mnesia:dirty_read/2`)"),
+     table(Rows, tx, "tx (each client increments its own counter: read, "
+                       "write, commit; khepri: `khepri:transaction/2` with "
+                       "`khepri_tx:get/put`, durable; Mnesia: "
+                       "`mnesia:transaction` with a write lock on "
+                       "`disc_copies`)"),
      fill_lines(Rows),
      overload_lines(Rows),
      get_many_section(Rows),
