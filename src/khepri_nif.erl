@@ -7,12 +7,12 @@
 -export([open/4, stop/2, submit/3, submit_to/4,
          get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
          dump/1, applied_index/1, last_log_index/1,
-         tx_begin/1, tx_write/2, tx_commit/3, fence/3, wait_applied/4]).
+         tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4]).
 
 -nifs([open/4, stop/2, submit/3, submit_to/4,
        get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
        dump/1, applied_index/1, last_log_index/1,
-       tx_begin/1, tx_write/2, tx_commit/3, fence/3, wait_applied/4]).
+       tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4]).
 
 -on_load(init/0).
 
@@ -83,8 +83,12 @@ last_log_index(_Engine) -> ?NOT_LOADED.
 tx_begin(_Engine) -> ?NOT_LOADED.
 
 %% @doc Applies a write command to a transaction's overlay: the reply
-%% `submit/3' would give.
+%% `submit/3' would give, or `dirty' for a write that may take long (use
+%% `tx_write_dirty/2').
 tx_write(_Tx, _Command) -> ?NOT_LOADED.
+
+%% @doc `tx_write/2' on a dirty scheduler.
+tx_write_dirty(_Tx, _Command) -> ?NOT_LOADED.
 
 %% @doc `read_only' when the transaction wrote nothing; else submits it and
 %% answers `{Ref, {ok, []}}' or `{Ref, {error, tx_conflict | _}}'. `Dedup' is

@@ -289,7 +289,11 @@ erase(StoreId, Kind, Pattern, Options, Mode) ->
 run(?TX_SOURCE(_Tx, ro), _Command, _Options) ->
     erlang:error(?khepri_exception(denied_update_in_readonly_tx, #{}));
 run(?TX_SOURCE(Tx, _Mode), Command, _Options) ->
-    khepri_command:to_map(khepri_nif:tx_write(Tx, Command));
+    Reply = case khepri_nif:tx_write(Tx, Command) of
+                dirty -> khepri_nif:tx_write_dirty(Tx, Command);
+                Applied -> Applied
+            end,
+    khepri_command:to_map(Reply);
 run(StoreId, Command, Options) ->
     khepri_command:run(StoreId, Command, Options).
 

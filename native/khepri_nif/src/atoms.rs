@@ -48,4 +48,5 @@ rustler::atoms! {
     tx_conflict,
     read_only,
     timeout,
+    dirty,
 }

@@ -69,16 +69,54 @@ fn tx_begin(engine: ResourceArc<Engine>) -> ResourceArc<Transaction> {
     })
 }
 
-/// `tx_write(Tx, Command) -> {ok, [{Path, Props}]} | {error, Reason}`:
-/// applies a write to the overlay, as `submit/3` would to the store. Dirty: a
-/// write can cascade over many nodes.
-#[rustler::nif(schedule = "DirtyCpu")]
+/// `tx_write(Tx, Command) -> {ok, [{Path, Props}]} | {error, Reason} |
+/// dirty`: applies a write to the overlay, as `submit/3` would to the store.
+/// Only a put on one node that no keep_while watches is applied here, on
+/// the calling scheduler (its cost is bounded by the path's depth); any
+/// other write may cascade over many nodes and answers `dirty`: call
+/// `tx_write_dirty/2`.
+#[rustler::nif]
 fn tx_write<'a>(
     env: Env<'a>,
     tx: ResourceArc<Transaction>,
     command: Term<'a>,
 ) -> NifResult<Term<'a>> {
     let command = decode_command(command)?;
+    if !is_bounded(&tx.tree(), &command) {
+        return Ok(atoms::dirty().encode(env));
+    }
+    Ok(write(env, &tx, command))
+}
+
+/// `tx_write/2` on a dirty scheduler, for writes of unbounded cost.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn tx_write_dirty<'a>(
+    env: Env<'a>,
+    tx: ResourceArc<Transaction>,
+    command: Term<'a>,
+) -> NifResult<Term<'a>> {
+    let command = decode_command(command)?;
+    Ok(write(env, &tx, command))
+}
+
+/// Whether applying `command` to `tree` takes a bounded time: a put on one
+/// node by names, where no node's keep_while watches the path or one of its
+/// prefixes (a change there could cascade).
+fn is_bounded(tree: &Tree, command: &Command) -> bool {
+    let Command::Put { pattern, .. } = command else {
+        return false;
+    };
+    let mut names = Vec::with_capacity(pattern.len());
+    for component in pattern {
+        match component {
+            Component::Name(name) => names.push(name.clone()),
+            Component::Cond(_) => return false,
+        }
+    }
+    (0..=names.len()).all(|depth| !tree.watchers.contains_key(&names[..depth]))
+}
+
+fn write<'a>(env: Env<'a>, tx: &Transaction, command: Command) -> Term<'a> {
     let mut state = tx.state();
     let mut tree = (*state.tree).clone();
     let applied = command.apply(&mut tree, &TermMatcher, PENDING);
@@ -87,7 +125,7 @@ fn tx_write<'a>(
     let wanted = command.opts().wanted;
     state.wrote = true;
     state.steps.push(TxStep::Write { command, digest });
-    Ok(encode_reply(env, &applied.reply, wanted))
+    encode_reply(env, &applied.reply, wanted)
 }
 
 /// `tx_commit(Tx, Ref, Dedup) -> read_only | ok | {error, noproc}`.
