@@ -352,7 +352,13 @@ non_fun_is_refused_test() ->
         %% Not a fun: a path to a stored procedure, which is missing here.
         ?assertMatch({error, ?khepri_error(node_not_found, _)},
                      khepri:transaction(S, [no, such, sproc])),
-        ?assertError(function_clause, khepri:transaction(S, 42, 43, 44))
+        %% Neither a fun nor a path: the path is refused, nothing runs.
+        ?assertError({khepri_ex, invalid_path, _}, khepri:transaction(S, 42)),
+        ?assertError({khepri_ex, invalid_path, _}, khepri:transaction(S, {a, b}, [1])),
+        ?assertError(function_clause, khepri:transaction(S, 42, 43, 44)),
+        ?assertError(function_clause, khepri:transaction(S, fun() -> ok end, bad_mode)),
+        %% the store keeps serving
+        ?assertEqual({ok, 1}, khepri:transaction(S, fun() -> 1 end))
     end).
 
 sproc_by_path_test() ->
