@@ -197,6 +197,7 @@ fn outcome(r: khepri_core::Reply) -> Outcome {
         Err(KhepriError::NodeNotFound { .. }) => Outcome::NotFound,
         Err(KhepriError::MismatchingNode { .. }) => Outcome::Mismatch,
         Err(KhepriError::KeepWhileConditionsNotMet { .. }) => Outcome::KeepWhile,
+        Err(KhepriError::Conflict) => panic!("a plain write never conflicts"),
     }
 }
 
