@@ -8,6 +8,7 @@
 mod atoms;
 mod codec;
 mod engine;
+mod packed_terms;
 mod pattern_codec;
 mod reads;
 mod reply;
