@@ -30,25 +30,33 @@ const F_ETF: u8 = 16;
 
 /// The image of `tree`.
 pub fn encode(tree: &Tree) -> Result<Vec<u8>, String> {
-    let (atoms, key_sets) = packed::export_tables();
     let mut out = Vec::with_capacity(1 << 16);
-    put_varint(&mut out, atoms.len() as u64);
+    encode_into(tree, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the image of `tree` to `out` (a snapshot is built in one buffer:
+/// at a million keys each copy would be ~40 MB).
+pub fn encode_into(tree: &Tree, out: &mut Vec<u8>) -> Result<(), String> {
+    let (atoms, key_sets) = packed::export_tables();
+    let out = &mut *out;
+    put_varint(out, atoms.len() as u64);
     for a in &atoms {
-        put_varint(&mut out, a.len() as u64);
+        put_varint(out, a.len() as u64);
         out.extend_from_slice(a);
     }
-    put_varint(&mut out, key_sets.len() as u64);
+    put_varint(out, key_sets.len() as u64);
     for ks in &key_sets {
-        put_varint(&mut out, ks.len() as u64);
+        put_varint(out, ks.len() as u64);
         for &a in ks.iter() {
-            put_varint(&mut out, u64::from(a));
+            put_varint(out, u64::from(a));
         }
     }
-    encode_node(&tree.root, &mut out)?;
+    encode_node(&tree.root, out)?;
     let watchers = rmp_serde::to_vec(&tree.watchers).map_err(|e| e.to_string())?;
-    put_varint(&mut out, watchers.len() as u64);
+    put_varint(out, watchers.len() as u64);
     out.extend_from_slice(&watchers);
-    Ok(out)
+    Ok(())
 }
 
 fn encode_node(node: &Node, out: &mut Vec<u8>) -> Result<(), String> {

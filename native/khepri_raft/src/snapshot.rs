@@ -45,17 +45,17 @@ fn invalid(path: &Path, offset: usize, why: impl std::fmt::Display) -> io::Error
 /// Serializes a snapshot body into the bytes sent to followers and stored on disk.
 pub fn encode(body: &SnapshotBody) -> io::Result<Vec<u8>> {
     let meta = rmp_serde::to_vec(&body.meta).map_err(io::Error::other)?;
-    let image = khepri_core::image::encode(&body.tree).map_err(io::Error::other)?;
-    let mut payload = Vec::with_capacity(4 + meta.len() + image.len());
-    payload.extend_from_slice(&(meta.len() as u32).to_le_bytes());
-    payload.extend_from_slice(&meta);
-    payload.extend_from_slice(&image);
-    drop(image);
-    let mut out = Vec::with_capacity(HEADER + payload.len());
+    // One buffer: header, then the body written in place.
+    let mut out = Vec::with_capacity(HEADER + 4 + meta.len() + (1 << 20));
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(&[0; HEADER - 8]);
+    out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+    out.extend_from_slice(&meta);
+    khepri_core::image::encode_into(&body.tree, &mut out).map_err(io::Error::other)?;
+    let crc = crc32c::crc32c(&out[HEADER..]);
+    let len = (out.len() - HEADER) as u64;
+    out[8..12].copy_from_slice(&crc.to_le_bytes());
+    out[12..20].copy_from_slice(&len.to_le_bytes());
     Ok(out)
 }
 
