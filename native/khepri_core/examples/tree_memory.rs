@@ -1,9 +1,12 @@
-//! Resident memory of a tree of N keys under one parent, each holding a
-//! ~100-byte payload (the yardstick's shape), built by applying commands.
+//! Resident memory of a tree of N keys under one parent, each holding the
+//! yardstick's payload (`#{name => <<"queue-N">>, vhost => <<"/">>, durable
+//! => true, type => classic, seq => N}`, ~90 bytes of ETF), built by
+//! applying commands.
 //!
 //! `cargo run --release --example tree_memory -- [keys]`
 
 use khepri_core::data_match::TermMatcher;
+use khepri_core::term::{encode, Term};
 use khepri_core::{Bytes, Command, Component, NodeId, Payload, Tree, WriteOpts};
 
 fn rss() -> u64 {
@@ -27,7 +30,16 @@ fn main() {
             Component::Name(NodeId::atom("bench")),
             Component::Name(NodeId::binary(format!("k{i}").as_bytes())),
         ];
-        let payload = Payload::Data(Bytes::from(vec![7u8; 100]));
+        let payload = Payload::Data(Bytes::from(encode(&Term::map(vec![
+            (
+                Term::atom("name"),
+                Term::Binary(format!("queue-{i}").into_bytes()),
+            ),
+            (Term::atom("vhost"), Term::Binary(b"/".to_vec())),
+            (Term::atom("durable"), Term::atom("true")),
+            (Term::atom("type"), Term::atom("classic")),
+            (Term::atom("seq"), Term::Int(i as i64)),
+        ]))));
         let _ = Command::Put {
             pattern,
             payload,

@@ -3,6 +3,7 @@
 
 use crate::bytes::Bytes;
 use crate::node::Node;
+use crate::node::PayloadKind;
 use crate::node_id::NodeId;
 use crate::payload::Payload;
 use serde::{Deserialize, Serialize};
@@ -212,17 +213,17 @@ impl Condition {
             Condition::Name(n) => n == name,
             Condition::ThisNode => true,
             Condition::NameMatches(re) | Condition::PathMatches(re) => re.matches(name),
-            Condition::HasPayload(want) => node.payload.is_some() == *want,
-            Condition::HasData(want) => matches!(node.payload, Payload::Data(_)) == *want,
-            Condition::HasSproc(want) => matches!(node.payload, Payload::Sproc(_)) == *want,
-            Condition::DataMatches(spec) => match &node.payload {
+            Condition::HasPayload(want) => node.has_payload() == *want,
+            Condition::HasData(want) => (node.payload_kind() == PayloadKind::Data) == *want,
+            Condition::HasSproc(want) => (node.payload_kind() == PayloadKind::Sproc) == *want,
+            Condition::DataMatches(spec) => match node.payload() {
                 Payload::Data(data) => dm.matches(spec, data.as_slice()),
                 _ => false,
             },
             Condition::NodeExists(want) => *want,
             Condition::PayloadVersion(c) => c.holds(u64::from(node.payload_version)),
             Condition::ChildListVersion(c) => c.holds(u64::from(node.child_list_version)),
-            Condition::ChildListLength(c) => c.holds(node.children.len() as u64),
+            Condition::ChildListLength(c) => c.holds(node.children().len() as u64),
             Condition::Not(inner) => inner.eval(name, node, dm).is_err(),
             Condition::All(conds) => {
                 // Bare names first: the cheapest test, as upstream orders them.

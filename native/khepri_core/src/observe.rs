@@ -70,7 +70,7 @@ impl Observer<'_> {
         match component {
             Component::Name(name) => {
                 self.digest.bytes(name.key());
-                match node.children.get(name) {
+                match node.children().get(name) {
                     Some(child) => {
                         self.identity(child);
                         self.walk(child, tail);
@@ -82,7 +82,7 @@ impl Observer<'_> {
                 let recursive = cond.applies_to_grandchildren();
                 if let (Some(name), false) = (cond.specific_name(), recursive) {
                     self.digest.bytes(name.key());
-                    match node.children.get(name) {
+                    match node.children().get(name) {
                         Some(child) => {
                             self.full(child);
                             if cond.eval(name, child, self.dm).is_ok() {
@@ -95,7 +95,7 @@ impl Observer<'_> {
                 }
                 // A scan sees the whole child list.
                 self.full(node);
-                for (name, child) in node.children.iter() {
+                for (name, child) in node.children().iter() {
                     self.digest.bytes(name.key());
                     self.full(child);
                     if cond.eval(name, child, self.dm).is_err() {

@@ -87,9 +87,9 @@ impl NodeProps {
             payload,
             payload_version: node.payload_version,
             child_list_version: node.child_list_version,
-            child_list_length: node.children.len() as u32,
+            child_list_length: node.children().len() as u32,
             child_names: if wanted.child_names {
-                node.children.keys().cloned().collect()
+                node.children().keys().cloned().collect()
             } else {
                 Vec::new()
             },

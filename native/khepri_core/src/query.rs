@@ -37,7 +37,7 @@ pub fn get_one<'t>(
             return Err(missing(&path));
         };
         path.push(name.clone());
-        let child = node.children.get(name).ok_or_else(|| missing(&path))?;
+        let child = node.children().get(name).ok_or_else(|| missing(&path))?;
         if let Some(c) = cond {
             if c.eval(name, child, dm).is_err() {
                 return Err(KhepriError::NodeNotFound {

@@ -5,10 +5,9 @@ use crate::error::KhepriError;
 use crate::node::Node;
 use crate::node_id::{NodeId, Path};
 use imbl::{OrdMap, OrdSet};
-use serde::{Deserialize, Serialize};
 
 /// The whole tree. The root always exists.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tree {
     /// The root node (`[]`).
     pub root: Node,
@@ -31,7 +30,7 @@ impl Tree {
         let mut node = &self.root;
         for (depth, name) in path.iter().enumerate() {
             node = node
-                .children
+                .children()
                 .get(name)
                 .ok_or_else(|| KhepriError::NodeNotFound {
                     node_name: name.clone(),
@@ -46,19 +45,20 @@ impl Tree {
     /// The node at `path`, if it exists.
     pub fn get(&self, path: &[NodeId]) -> Option<&Node> {
         path.iter()
-            .try_fold(&self.root, |node, name| node.children.get(name))
+            .try_fold(&self.root, |node, name| node.children().get(name))
     }
 
     /// The node at `path`, mutable (copying shared chunks on the way).
     pub fn get_mut(&mut self, path: &[NodeId]) -> Option<&mut Node> {
-        path.iter()
-            .try_fold(&mut self.root, |node, name| node.children.get_mut(name))
+        path.iter().try_fold(&mut self.root, |node, name| {
+            node.children_mut().get_mut(name)
+        })
     }
 
     /// Number of nodes, the root included.
     pub fn node_count(&self) -> usize {
         fn count(n: &Node) -> usize {
-            1 + n.children.values().map(count).sum::<usize>()
+            1 + n.children().values().map(count).sum::<usize>()
         }
         count(&self.root)
     }

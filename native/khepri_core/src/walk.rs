@@ -42,7 +42,7 @@ fn walk<'t>(
     };
     match component {
         Component::Name(name) => {
-            if let Some(child) = node.children.get(name) {
+            if let Some(child) = node.children().get(name) {
                 path.push(name.clone());
                 walk(child, tail, path, dm, out);
                 path.pop();
@@ -52,7 +52,7 @@ fn walk<'t>(
             let recursive = cond.applies_to_grandchildren();
             // A condition bound to one name needs one lookup, not a scan.
             if let (Some(name), false) = (cond.specific_name(), recursive) {
-                if let Some(child) = node.children.get(name) {
+                if let Some(child) = node.children().get(name) {
                     if cond.eval(name, child, dm).is_ok() {
                         path.push(name.clone());
                         walk(child, tail, path, dm, out);
@@ -61,7 +61,7 @@ fn walk<'t>(
                 }
                 return;
             }
-            for (name, child) in node.children.iter() {
+            for (name, child) in node.children().iter() {
                 if cond.eval(name, child, dm).is_err() {
                     continue;
                 }

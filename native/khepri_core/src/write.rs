@@ -179,8 +179,12 @@ impl<'a> Writer<'a> {
         if existing == path.len() {
             let reports = self.reports();
             let node = self.tree.get_mut(path).expect("exists");
-            let old = std::mem::replace(&mut node.payload, payload);
-            let changed = old != node.payload;
+            let old = if reports {
+                node.payload()
+            } else {
+                Payload::None
+            };
+            let changed = node.set_payload(&payload);
             if changed {
                 node.payload_version += 1;
             }
@@ -205,7 +209,7 @@ impl<'a> Writer<'a> {
                     self.changes.push((path.to_vec(), props));
                 }
                 let parent = self.tree.get_mut(&path[..depth]).expect("parent exists");
-                parent.children.insert(path[depth].clone(), node);
+                parent.children_mut().insert(path[depth].clone(), node);
                 let created = path[..=depth].to_vec();
                 self.bumped.insert(created.clone());
                 self.fresh.insert(created);
@@ -219,11 +223,8 @@ impl<'a> Writer<'a> {
 
     fn set_keep_while(&mut self, path: &[NodeId], kw: &KeepWhile) {
         let node = self.tree.get_mut(path).expect("just written");
-        node.auto_created = false;
-        let old = node.keep_while.take();
-        if !kw.is_empty() {
-            node.keep_while = Some(Arc::new(kw.clone()));
-        }
+        node.set_auto_created(false);
+        let old = node.set_keep_while((!kw.is_empty()).then(|| Arc::new(kw.clone())));
         let watcher = path.to_vec();
         if let Some(old) = old {
             self.tree.unwatch(&watcher, index_prefixes(&old));
@@ -257,7 +258,7 @@ impl<'a> Writer<'a> {
         let Some(removed) = self
             .tree
             .get_mut(parent)
-            .and_then(|p| p.children.remove(name))
+            .and_then(|p| p.children_mut().remove(name))
         else {
             return; // already removed with an ancestor
         };
@@ -267,15 +268,15 @@ impl<'a> Writer<'a> {
     }
 
     fn record_removed(&mut self, path: &mut Path, node: &Node, reason: DeleteReason) {
-        if let Some(kw) = &node.keep_while {
+        if let Some(kw) = node.keep_while() {
             self.tree.unwatch(path, index_prefixes(kw));
         }
         if self.reports() && (reason == DeleteReason::Explicit || self.return_indirect) {
-            let props = NodeProps::of(node, node.payload.clone(), self.wanted, Some(reason));
+            let props = NodeProps::of(node, node.payload(), self.wanted, Some(reason));
             self.changes.push((path.clone(), props));
         }
         self.event(path, Change::Delete(reason));
-        for (name, child) in node.children.iter() {
+        for (name, child) in node.children().iter() {
             path.push(name.clone());
             self.record_removed(path, child, reason);
             path.pop();
@@ -284,8 +285,9 @@ impl<'a> Writer<'a> {
 
     fn clear_root(&mut self) {
         let root = &mut self.tree.root;
-        let old = std::mem::take(&mut root.payload);
-        let children = std::mem::take(&mut root.children);
+        let old = root.payload();
+        root.clear_payload();
+        let children = root.take_children();
         if old.is_some() {
             root.payload_version += 1;
         }
@@ -322,8 +324,12 @@ impl<'a> Writer<'a> {
             let Some(node) = self.tree.get_mut(&t) else {
                 continue;
             };
-            let old = std::mem::take(&mut node.payload);
-            let changed = old.is_some();
+            let old = if reports {
+                node.payload()
+            } else {
+                Payload::None
+            };
+            let changed = node.clear_payload();
             if changed {
                 node.payload_version += 1;
             }
@@ -372,7 +378,7 @@ impl<'a> Writer<'a> {
         if self.fresh.contains(watcher) {
             return;
         }
-        let Some(kw) = self.tree.get(watcher).and_then(|n| n.keep_while.clone()) else {
+        let Some(kw) = self.tree.get(watcher).and_then(|n| n.keep_while().cloned()) else {
             return;
         };
         if keep_while_met(self.tree, &kw, self.dm).is_err() {
@@ -434,7 +440,7 @@ fn merge_changes(changes: Changes) -> Changes {
 fn existing_depth(tree: &Tree, path: &[NodeId]) -> usize {
     let mut node = &tree.root;
     for (depth, name) in path.iter().enumerate() {
-        match node.children.get(name) {
+        match node.children().get(name) {
             Some(child) => node = child,
             None => return depth,
         }
@@ -444,7 +450,7 @@ fn existing_depth(tree: &Tree, path: &[NodeId]) -> usize {
 
 /// The default properties reported for a node in `mismatching_node`.
 fn default_props(node: &Node) -> NodeProps {
-    NodeProps::of(node, node.payload.clone(), PropsWanted::DEFAULT, None)
+    NodeProps::of(node, node.payload(), PropsWanted::DEFAULT, None)
 }
 
 /// Checks the path conditions of a single-node write and returns the target
@@ -465,7 +471,7 @@ pub fn check_single_write(
             .ok_or_else(|| not_found_at(component, &path, is_target))?
             .clone();
         path.push(name.clone());
-        let child = node.and_then(|n| n.children.get(&name));
+        let child = node.and_then(|n| n.children().get(&name));
         match (child, component) {
             (Some(child), Component::Cond(cond)) => {
                 if let Err(failed) = cond.eval(&name, child, dm) {

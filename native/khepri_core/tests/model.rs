@@ -344,13 +344,13 @@ fn engine_apply(t: &mut Tree, op: &Op) -> Outcome {
 
 fn flatten(t: &Tree) -> Model {
     fn walk(n: &khepri_core::Node, p: &mut P, out: &mut BTreeMap<P, MNode>) {
-        for (name, child) in n.children.iter() {
+        for (name, child) in n.children().iter() {
             p.push(name.clone());
-            let data = match &child.payload {
+            let data = match &child.payload() {
                 Payload::Data(b) => Some(b.as_slice()[0]),
                 _ => None,
             };
-            let kw = child.keep_while.as_ref().map(|kw| {
+            let kw = child.keep_while().map(|kw| {
                 kw.iter()
                     .map(|(k, _)| {
                         k.iter()
@@ -365,7 +365,7 @@ fn flatten(t: &Tree) -> Model {
                     data,
                     pv: child.payload_version,
                     clv: child.child_list_version,
-                    auto: child.auto_created,
+                    auto: child.auto_created(),
                     kw,
                 },
             );

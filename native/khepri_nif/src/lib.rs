@@ -9,6 +9,7 @@ mod atoms;
 mod barrier;
 mod codec;
 mod engine;
+mod packed_terms;
 mod pattern_codec;
 mod reads;
 mod reply;

@@ -4,16 +4,18 @@
 
 use crate::atoms;
 use crate::codec::{
-    decode_path, decode_stored_term, decode_wanted, encode_bytes, encode_node_id, encode_path,
-    lookup, INLINE_DECODE_LIMIT,
+    decode_path, decode_wanted, encode_bytes, encode_node_id, encode_path, lookup,
+    INLINE_DECODE_LIMIT,
 };
 use crate::engine::Engine;
+use crate::packed_terms::{payload_term, Decoder};
 use crate::pattern_codec::{decode_pattern, encode_condition, encode_pattern};
 use crate::reply::{encode_error, encode_props, encode_raw_payload};
 use crate::source::Source;
 use khepri_core::condition::{CmpOp, Comparison};
 use khepri_core::data_match::TermMatcher;
-use khepri_core::{query, Component, Condition, Node, NodeId, NodeProps, Payload};
+use khepri_core::node::{PayloadKind, Stored};
+use khepri_core::{query, Component, Condition, Node, NodeId, NodeProps};
 use rustler::{Encoder, Env, NifResult, ResourceArc, Term};
 
 /// `get(Engine, Path)`: `{ok, Term}`, `{ok, undefined}` (no payload),
@@ -29,16 +31,16 @@ fn get<'a>(env: Env<'a>, source: Source, path: Term<'a>) -> NifResult<Term<'a>> 
         None => tree.find(&decode_path(path)?),
     };
     Ok(match found {
-        Ok(node) => match &node.payload {
-            Payload::None => (atoms::ok(), atoms::undefined()).encode(env),
-            Payload::Data(b) | Payload::Sproc(b) if b.len() > INLINE_DECODE_LIMIT => (
+        Ok(node) => match node.stored() {
+            Stored::Etf(_, b) if b.len() > INLINE_DECODE_LIMIT => (
                 rustler::types::atom::Atom::from_str(env, "ok_etf")?,
                 encode_bytes(env, b.as_slice()),
             )
                 .encode(env),
-            Payload::Data(b) | Payload::Sproc(b) => {
-                (atoms::ok(), decode_stored_term(env, b.as_slice())).encode(env)
-            }
+            _ => match payload_term(env, node) {
+                Some(t) => (atoms::ok(), t).encode(env),
+                None => (atoms::ok(), atoms::undefined()).encode(env),
+            },
         },
         Err(e) => (atoms::error(), encode_error(env, &e)).encode(env),
     })
@@ -89,13 +91,13 @@ fn dump<'a>(env: Env<'a>, engine: ResourceArc<Engine>) -> Term<'a> {
 }
 
 fn walk<'a>(env: Env<'a>, node: &Node, path: &mut Vec<NodeId>, out: &mut Vec<Term<'a>>) {
-    let payload = match &node.payload {
-        Payload::None => atoms::none().encode(env),
-        Payload::Data(b) => (atoms::data(), decode_stored_term(env, b.as_slice())).encode(env),
-        Payload::Sproc(b) => (atoms::sproc(), decode_stored_term(env, b.as_slice())).encode(env),
+    let payload = match (node.payload_kind(), payload_term(env, node)) {
+        (PayloadKind::Data, Some(t)) => (atoms::data(), t).encode(env),
+        (PayloadKind::Sproc, Some(t)) => (atoms::sproc(), t).encode(env),
+        _ => atoms::none().encode(env),
     };
     out.push((encode_path(env, path), payload).encode(env));
-    for (name, child) in node.children.iter() {
+    for (name, child) in node.children().iter() {
         path.push(name.clone());
         walk(env, child, path, out);
         path.pop();
@@ -141,14 +143,14 @@ fn one<'a>(
     // `too_big` is not a read: the dirty retry records it.
     let too_big = matches!(&found, Ok((_, node)) if limited
         && (wanted.payload || wanted.raw_payload)
-        && payload_len(node) > INLINE_DECODE_LIMIT);
+        && matches!(node.stored(), Stored::Etf(_, b) if b.len() > INLINE_DECODE_LIMIT));
     if too_big {
         return Ok(rustler::types::atom::Atom::from_str(env, "too_big")?.encode(env));
     }
     source.observed(&tree, &pattern, false);
     Ok(match found {
         Ok((path, node)) => {
-            let props = NodeProps::of(node, node.payload.clone(), wanted, None);
+            let props = NodeProps::of(node, node.payload(), wanted, None);
             (
                 atoms::ok(),
                 (encode_path(env, &path), encode_props(env, &props, wanted)),
@@ -157,13 +159,6 @@ fn one<'a>(
         }
         Err(e) => (atoms::error(), encode_error(env, &e)).encode(env),
     })
-}
-
-fn payload_len(node: &Node) -> usize {
-    match &node.payload {
-        Payload::Data(b) | Payload::Sproc(b) => b.len(),
-        Payload::None => 0,
-    }
 }
 
 /// Encodes the paths of a query's results, which come parents first and
@@ -216,7 +211,7 @@ fn query<'a>(
     let shape = shape.to_term(env).atom_to_string()?;
     let mut paths = PathEncoder::default();
     let props_of = |node: &Node| {
-        let props = NodeProps::of(node, node.payload.clone(), wanted, None);
+        let props = NodeProps::of(node, node.payload(), wanted, None);
         encode_props(env, &props, wanted)
     };
     Ok(match shape.as_str() {
@@ -234,15 +229,13 @@ fn query<'a>(
             Term::map_from_pairs(env, &pairs)?
         }
         "data_map" => {
+            let mut decoder = Decoder::new(env);
             let pairs: Vec<(Term, Term)> = found
                 .iter()
                 .map(|(path, node)| {
-                    let data = match &node.payload {
-                        Payload::None => atoms::undefined().encode(env),
-                        Payload::Data(b) | Payload::Sproc(b) => {
-                            decode_stored_term(env, b.as_slice())
-                        }
-                    };
+                    let data = decoder
+                        .payload(node)
+                        .unwrap_or_else(|| atoms::undefined().encode(env));
                     (paths.encode(env, path), data)
                 })
                 .collect();
@@ -270,7 +263,7 @@ fn export<'a>(env: Env<'a>, engine: ResourceArc<Engine>, pattern: Term<'a>) -> N
     ]);
     let mut items = Vec::new();
     for (path, node) in query::get_many(&tree, &pattern, false, &TermMatcher) {
-        let keep_while: Option<Vec<(Term, Term)>> = match (&node.keep_while, node.auto_created) {
+        let keep_while: Option<Vec<(Term, Term)>> = match (node.keep_while(), node.auto_created()) {
             (Some(kw), _) => Some(
                 kw.iter()
                     .map(|(k, c)| (encode_pattern(env, k), encode_condition(env, c)))
@@ -282,10 +275,10 @@ fn export<'a>(env: Env<'a>, engine: ResourceArc<Engine>, pattern: Term<'a>) -> N
             )]),
             (None, false) => None,
         };
-        if !node.payload.is_some() && keep_while.is_none() {
+        if !node.has_payload() && keep_while.is_none() {
             continue;
         }
-        let raw = encode_raw_payload(env, &node.payload);
+        let raw = encode_raw_payload(env, &node.payload());
         let opts = match keep_while {
             Some(pairs) => {
                 let kw = crate::reply::map(env, &pairs);

@@ -67,7 +67,7 @@ fn check(store: &Store, range: std::ops::Range<u64>) {
             .find(&key(i))
             .unwrap_or_else(|e| panic!("key {i}: {e:?}"));
         assert_eq!(
-            node.payload,
+            node.payload(),
             Payload::Data(Bytes::from(i.to_le_bytes().to_vec()))
         );
     }
