@@ -8,12 +8,13 @@
 use crate::atoms;
 use crate::codec::{decode_command, decode_dedup, once};
 use crate::engine::Engine;
-use crate::reply::{encode_outcome, encode_reply, noproc, ReplyTo};
+use crate::reply::{encode_reply, ReplyTo};
+use crate::writes::submit_command;
 use khepri_core::data_match::TermMatcher;
 use khepri_core::observe::observe;
 use khepri_core::transaction::reply_digest;
 use khepri_core::{Command, Component, Tree, TxStep, PENDING};
-use khepri_raft::{CallbackResponder, Store};
+use khepri_raft::Store;
 use rustler::{Encoder, Env, NifResult, Resource, ResourceArc, Term};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -156,15 +157,10 @@ fn tx_commit<'a>(
     if let Some(d) = dedup {
         command = once(d, command);
     }
-    let reply = ReplyTo::new(env, tag);
-    let responder = CallbackResponder::new(move |outcome| {
-        reply.send(move |e| encode_outcome(e, outcome, Default::default()))
-    });
-    match tx.store.submit(command, responder) {
-        Ok(()) => Ok(atoms::ok().encode(env)),
-        Err(unused) => {
-            unused.disarm();
-            Ok(noproc(env))
-        }
-    }
+    Ok(submit_command(
+        env,
+        &tx.store,
+        ReplyTo::new(env, tag),
+        command,
+    ))
 }

@@ -5,7 +5,8 @@ use crate::atoms;
 use crate::codec::decode_command;
 use crate::engine::Engine;
 use crate::reply::{encode_outcome, noproc, ReplyTo};
-use khepri_raft::CallbackResponder;
+use khepri_core::Command;
+use khepri_raft::{CallbackResponder, Store};
 use rustler::{Encoder, Env, LocalPid, NifResult, ResourceArc, Term};
 
 /// `submit(Engine, Ref, Command) -> ok | {error, noproc}`; `badarg` for a
@@ -39,17 +40,32 @@ fn submit_with<'a>(
     reply: ReplyTo,
     command: Term<'a>,
 ) -> NifResult<Term<'a>> {
-    let command = decode_command(command)?;
+    Ok(submit_command(
+        env,
+        &engine.store,
+        reply,
+        decode_command(command)?,
+    ))
+}
+
+/// Submits `command` to `store`: `ok`, then `{Tag, Reply}` through `reply`
+/// once applied; `{error, noproc}` at once when the store is stopping.
+pub fn submit_command<'a>(
+    env: Env<'a>,
+    store: &Store,
+    reply: ReplyTo,
+    command: Command,
+) -> Term<'a> {
     let wanted = command.opts().wanted;
     let responder = CallbackResponder::new(move |outcome| {
         reply.send(move |e| encode_outcome(e, outcome, wanted))
     });
-    match engine.store.submit(command, responder) {
-        Ok(()) => Ok(atoms::ok().encode(env)),
+    match store.submit(command, responder) {
+        Ok(()) => atoms::ok().encode(env),
         Err(unused) => {
             // Still on a scheduler thread: answer here, not from the responder.
             unused.disarm();
-            Ok(noproc(env))
+            noproc(env)
         }
     }
 }
