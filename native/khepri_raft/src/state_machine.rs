@@ -10,7 +10,7 @@ use khepri_core::Tree;
 use openraft::storage::{EntryResponder, RaftStateMachine};
 use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
 use std::io::{self, Cursor};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// A snapshot as openraft handles it.
@@ -36,6 +36,8 @@ pub struct StateMachine {
     since_snapshot: u64,
     /// Nodes in the tree of the last snapshot; written by the builder.
     snapshot_nodes: Arc<AtomicU64>,
+    /// Writers answered and not yet back with a new write (see `propose`).
+    returning: Arc<AtomicIsize>,
 }
 
 /// A policy snapshot is deferred until the entries applied since the last one
@@ -65,7 +67,13 @@ impl StateMachine {
             snapshot_dir,
             since_snapshot: 0,
             snapshot_nodes,
+            returning: Arc::new(AtomicIsize::new(0)),
         })
+    }
+
+    /// The count of answered writers, shared with the proposer.
+    pub fn returning(&self) -> Arc<AtomicIsize> {
+        self.returning.clone()
     }
 
     /// The readers' view, shared with the store handle.
@@ -150,6 +158,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
         // Publish before answering, so a caller reads its own write.
         self.publish();
+        self.returning
+            .fetch_add(replies.len() as isize, Ordering::Relaxed);
         for (responder, reply) in replies {
             responder.send(reply);
         }
