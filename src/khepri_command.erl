@@ -12,7 +12,8 @@
 %% lost reply gets the first reply.
 -module(khepri_command).
 
--export([run/3, await/2, to_map/1, dedup/1, correlation/1, deadline/1, remaining/1]).
+-export([run/3, await/2, to_map/1, dedup/1, correlation/1, deadline/1, remaining/1,
+         pause/2]).
 
 -define(RETRY_MS, 200).
 %% How long a reply is kept for deduplication when the call has no timeout.
@@ -63,12 +64,18 @@ submit(StoreId, Command, Deadline) ->
     end.
 
 retry(StoreId, Command, Deadline) ->
+    case pause(?RETRY_MS, Deadline) of
+        ok -> submit(StoreId, Command, Deadline);
+        timeout -> {error, timeout}
+    end.
+
+%% @doc Waits `Ms' milliseconds if `Deadline' leaves more than that (`ok'),
+%% else returns `timeout' at once.
+-spec pause(non_neg_integer(), infinity | integer()) -> ok | timeout.
+pause(Ms, Deadline) ->
     case remaining(Deadline) of
-        Left when Left =:= infinity; Left > ?RETRY_MS ->
-            receive after ?RETRY_MS -> ok end,
-            submit(StoreId, Command, Deadline);
-        _ ->
-            {error, timeout}
+        Left when Left =:= infinity; Left > Ms -> receive after Ms -> ok end;
+        _ -> timeout
     end.
 
 %% @doc Waits for the engine's `{Ref, Reply}' until `Deadline'.

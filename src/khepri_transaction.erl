@@ -100,13 +100,9 @@ attempt(Engine, FunOrPath, Args, Mode, Limits, Conflicts) ->
     end.
 
 retry(Engine, FunOrPath, Args, Mode, {_, Deadline, _} = Limits, Conflicts) ->
-    Pause = backoff(Conflicts),
-    case khepri_command:remaining(Deadline) of
-        Left when Left =:= infinity; Left > Pause ->
-            receive after Pause -> ok end,
-            attempt(Engine, FunOrPath, Args, Mode, Limits, Conflicts);
-        _ ->
-            {error, timeout}
+    case khepri_command:pause(backoff(Conflicts), Deadline) of
+        ok -> attempt(Engine, FunOrPath, Args, Mode, Limits, Conflicts);
+        timeout -> {error, timeout}
     end.
 
 %% Jittered, growing pauses once conflicts repeat, so that contending
@@ -181,11 +177,9 @@ commit(Tx, {Timeout, Deadline, Dups}) ->
 %% No leader to commit to (an election under way): wait a little, then run
 %% the fun again on a fresh overlay.
 not_leader(Deadline) ->
-    case khepri_command:remaining(Deadline) of
-        Left when Left =:= infinity; Left > ?RETRY_MS ->
-            receive after ?RETRY_MS -> retry end;
-        _ ->
-            {error, timeout}
+    case khepri_command:pause(?RETRY_MS, Deadline) of
+        ok -> retry;
+        timeout -> {error, timeout}
     end.
 
 %% Async (SPEC 4.5): the transaction runs in a process of its own; with a

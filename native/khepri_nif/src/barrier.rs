@@ -28,13 +28,8 @@ fn fence<'a>(
     timeout: Term<'a>,
 ) -> Term<'a> {
     let limit = wait_limit(timeout.decode().ok());
-    let reply = ReplyTo::new(env, tag);
     let store = engine.store.clone();
-    runtime().spawn(async move {
-        let ok = store.barrier(limit).await;
-        reply.send(move |e| outcome(e, ok));
-    });
-    atoms::ok().encode(env)
+    answer_when(env, tag, async move { store.barrier(limit).await })
 }
 
 /// `wait_applied(Engine, Ref, Index, TimeoutMs | infinity) -> ok`; later
@@ -49,10 +44,24 @@ fn wait_applied<'a>(
     timeout: Term<'a>,
 ) -> Term<'a> {
     let limit = wait_limit(timeout.decode().ok());
-    let reply = ReplyTo::new(env, tag);
     let store = engine.store.clone();
+    answer_when(
+        env,
+        tag,
+        async move { store.wait_applied(index, limit).await },
+    )
+}
+
+/// Runs `wait` on the engine's runtime and answers `{Tag, ok}` or
+/// `{Tag, {error, timeout}}` by its result; `ok` at once.
+fn answer_when<'a>(
+    env: Env<'a>,
+    tag: Term<'a>,
+    wait: impl std::future::Future<Output = bool> + Send + 'static,
+) -> Term<'a> {
+    let reply = ReplyTo::new(env, tag);
     runtime().spawn(async move {
-        let ok = store.wait_applied(index, limit).await;
+        let ok = wait.await;
         reply.send(move |e| outcome(e, ok));
     });
     atoms::ok().encode(env)
