@@ -42,14 +42,4 @@ impl Dedups {
         }
         self.by_expiry.insert((expires_ms, id));
     }
-
-    /// Number of kept replies.
-    pub fn len(&self) -> usize {
-        self.replies.len()
-    }
-
-    /// Whether no reply is kept.
-    pub fn is_empty(&self) -> bool {
-        self.replies.is_empty()
-    }
 }

@@ -36,8 +36,8 @@ struct State {
 
 impl Transaction {
     fn state(&self) -> MutexGuard<'_, State> {
-        // Only the owning process uses it; a poisoned lock still holds a
-        // consistent overlay (writes replace the tree in one assignment).
+        // Only the owning process uses it; apply never panics, so a poisoned
+        // lock cannot hold a half-applied overlay.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -119,9 +119,8 @@ fn is_bounded(tree: &Tree, command: &Command) -> bool {
 
 fn write<'a>(env: Env<'a>, tx: &Transaction, command: Command) -> Term<'a> {
     let mut state = tx.state();
-    let mut tree = (*state.tree).clone();
-    let applied = command.apply(&mut tree, &TermMatcher, PENDING);
-    state.tree = Arc::new(tree);
+    // Copies the overlay only if a read still holds this version.
+    let applied = command.apply(Arc::make_mut(&mut state.tree), &TermMatcher, PENDING);
     let digest = reply_digest(&applied.reply);
     let wanted = command.opts().wanted;
     state.wrote = true;

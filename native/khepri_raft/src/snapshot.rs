@@ -4,8 +4,7 @@
 //! the body: u32 LE length of the metadata, the metadata (MessagePack of
 //! [`SnapshotMeta`]), then the tree image (`khepri_core::image`: packed
 //! payloads and their tables, ~3 times smaller than MessagePack of the tree
-//! with ETF payloads). Format 2 (`KHEPSNP2`, MessagePack of the whole
-//! [`SnapshotBody`]) is still read. Written to a temporary file,
+//! with ETF payloads). Written to a temporary file,
 //! fsynced, renamed over the previous one, then the directory is fsynced, so a
 //! crash leaves either the old snapshot or the new one, never a mix.
 
