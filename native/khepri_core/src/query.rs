@@ -3,10 +3,11 @@
 use crate::condition::DataMatcher;
 use crate::error::KhepriError;
 use crate::node::Node;
+use crate::node_id::NodeId;
 use crate::node_id::Path;
 use crate::pattern::Component;
 use crate::tree::Tree;
-use crate::walk::find_matching;
+use crate::walk::{find_matching, visit_matching};
 
 /// The node a single-node read targets. A missing node, or one failing its
 /// component's condition, is `node_not_found` (SPEC 5d.1: a failing
@@ -61,4 +62,16 @@ pub fn get_many<'t>(
     dm: &dyn DataMatcher,
 ) -> Vec<(Path, &'t Node)> {
     find_matching(&tree.root, pattern, include_root, dm)
+}
+
+/// Calls `visit` with every node `pattern` matches and its path, in the
+/// order of [`get_many`], without a path allocation per match.
+pub fn visit_many<'t>(
+    tree: &'t Tree,
+    pattern: &[Component],
+    include_root: bool,
+    dm: &dyn DataMatcher,
+    visit: &mut dyn FnMut(&[NodeId], &'t Node),
+) {
+    visit_matching(&tree.root, pattern, include_root, dm, visit)
 }

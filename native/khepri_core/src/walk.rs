@@ -2,7 +2,7 @@
 
 use crate::condition::DataMatcher;
 use crate::node::Node;
-use crate::node_id::Path;
+use crate::node_id::{NodeId, Path};
 use crate::pattern::Component;
 use std::collections::BTreeSet;
 
@@ -16,17 +16,39 @@ pub fn find_matching<'t>(
     dm: &dyn DataMatcher,
 ) -> Vec<(Path, &'t Node)> {
     let mut out = Vec::new();
+    visit_matching(root, pattern, include_root, dm, &mut |path, node| {
+        out.push((path.to_vec(), node))
+    });
+    out
+}
+
+/// Calls `visit` with each node [`find_matching`] returns, in the same
+/// order, without allocating a path per match (large reads build their
+/// result terms straight from the borrowed path).
+pub fn visit_matching<'t>(
+    root: &'t Node,
+    pattern: &[Component],
+    include_root: bool,
+    dm: &dyn DataMatcher,
+    visit: &mut dyn FnMut(&[NodeId], &'t Node),
+) {
     if include_root && !pattern.is_empty() {
-        out.push((Vec::new(), root));
+        visit(&[], root);
     }
     let mut path = Vec::new();
-    walk(root, pattern, &mut path, dm, &mut out);
-    // Several recursive components can reach one node along two routes.
+    // Several recursive components can reach one node along two routes:
+    // only then are the paths seen remembered.
     if pattern.iter().filter(|c| c.is_recursive()).count() > 1 {
         let mut seen = BTreeSet::new();
-        out.retain(|(p, _)| seen.insert(p.clone()));
+        let mut once = |p: &[NodeId], n: &'t Node| {
+            if seen.insert(p.to_vec()) {
+                visit(p, n);
+            }
+        };
+        walk(root, pattern, &mut path, dm, &mut once);
+    } else {
+        walk(root, pattern, &mut path, dm, visit);
     }
-    out
 }
 
 fn walk<'t>(
@@ -34,10 +56,10 @@ fn walk<'t>(
     rest: &[Component],
     path: &mut Path,
     dm: &dyn DataMatcher,
-    out: &mut Vec<(Path, &'t Node)>,
+    out: &mut dyn FnMut(&[NodeId], &'t Node),
 ) {
     let Some((component, tail)) = rest.split_first() else {
-        out.push((path.clone(), node));
+        out(path, node);
         return;
     };
     match component {

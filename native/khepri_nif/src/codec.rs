@@ -5,7 +5,7 @@ use crate::pattern_codec::{decode_keep_while, decode_pattern};
 use khepri_core::node_id::{TAG_ATOM, TAG_BINARY};
 use khepri_core::{Bytes, Command, Node, NodeId, Payload, PropsWanted, WriteOpts};
 use rustler::types::ListIterator;
-use rustler::{Atom, Binary, Encoder, Env, Error, NifResult, OwnedBinary, Term, TermType};
+use rustler::{Atom, Binary, Encoder, Env, Error, NewBinary, NifResult, Term, TermType};
 
 /// Payloads larger than this are handed to Erlang as external-format bytes and
 /// decoded there, because `binary_to_term` in Erlang yields and a NIF does not.
@@ -154,9 +154,11 @@ pub fn encode_path<'a>(env: Env<'a>, path: &[NodeId]) -> Term<'a> {
 
 /// A new binary term holding `bytes`.
 pub fn encode_bytes<'a>(env: Env<'a>, bytes: &[u8]) -> Term<'a> {
-    let mut bin = OwnedBinary::new(bytes.len());
+    // A heap binary up to 64 bytes (node names, small values): no
+    // allocation outside the process heap and no reference count.
+    let mut bin = NewBinary::new(env, bytes.len());
     bin.as_mut_slice().copy_from_slice(bytes);
-    bin.release(env).encode(env)
+    Term::from(bin)
 }
 
 /// Decodes a payload: `none`, `{data, Etf}` or `{sproc, Etf}` (Etf: the

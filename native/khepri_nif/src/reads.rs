@@ -10,12 +10,12 @@ use crate::codec::{
 use crate::engine::Engine;
 use crate::packed_terms::{payload_term, Decoder};
 use crate::pattern_codec::{decode_pattern, encode_condition, encode_pattern};
-use crate::reply::{encode_error, encode_props, encode_raw_payload};
+use crate::reply::{encode_error, encode_props, encode_props_with, encode_raw_payload};
 use crate::source::Source;
 use khepri_core::condition::{CmpOp, Comparison};
 use khepri_core::data_match::TermMatcher;
 use khepri_core::node::{PayloadKind, Stored};
-use khepri_core::{query, Component, Condition, Node, NodeId, NodeProps};
+use khepri_core::{query, Component, Condition, Node, NodeId, NodeProps, Payload};
 use rustler::{Encoder, Env, NifResult, ResourceArc, Term};
 
 /// `get(Engine, Path)`: `{ok, Term}`, `{ok, undefined}` (no payload),
@@ -181,11 +181,23 @@ impl<'a> PathEncoder<'a> {
         for id in &path[shared..] {
             self.previous.push((id.clone(), encode_node_id(env, id)));
         }
+        // Cons cells straight from the cached components: no list buffer.
         self.previous
             .iter()
-            .map(|(_, t)| *t)
-            .collect::<Vec<Term>>()
-            .encode(env)
+            .rev()
+            .fold(Term::list_new_empty(env), |tail, (_, head)| {
+                tail.list_prepend(*head)
+            })
+    }
+}
+
+/// A payload of `kind` without its bytes, for properties that only need
+/// the kind (`has_data`, `is_sproc`).
+fn kind_only(kind: PayloadKind) -> Payload {
+    match kind {
+        PayloadKind::None => Payload::None,
+        PayloadKind::Sproc => Payload::Sproc(khepri_core::Bytes::from(&[][..])),
+        PayloadKind::Data => Payload::Data(khepri_core::Bytes::from(&[][..])),
     }
 }
 
@@ -206,39 +218,56 @@ fn query<'a>(
     let pattern = decode_pattern(pattern)?;
     let wanted = decode_wanted(props)?;
     let tree = source.tree();
-    let found = query::get_many(&tree, &pattern, include_root, &TermMatcher);
     source.observed(&tree, &pattern, include_root);
     let shape = shape.to_term(env).atom_to_string()?;
     let mut paths = PathEncoder::default();
-    let props_of = |node: &Node| {
-        let props = NodeProps::of(node, node.payload(), wanted, None);
-        encode_props(env, &props, wanted)
+    let mut decoder = Decoder::new(env);
+    let mut props_of = |node: &Node| {
+        // The payload's bytes are needed only for `raw_payload`; the term
+        // for `data`/`sproc` comes from the packed bytes directly.
+        let payload = if wanted.raw_payload {
+            node.payload()
+        } else {
+            kind_only(node.payload_kind())
+        };
+        let props = NodeProps::of(node, payload, wanted, None);
+        let term = if wanted.payload {
+            decoder.payload(node)
+        } else {
+            None
+        };
+        encode_props_with(env, &props, wanted, term)
     };
+    let each = |visit: &mut dyn FnMut(&[NodeId], &Node)| {
+        query::visit_many(&tree, &pattern, include_root, &TermMatcher, visit)
+    };
+    let mut pairs: Vec<(Term, Term)> = Vec::new();
     Ok(match shape.as_str() {
-        "count" => found.len().encode(env),
-        "props_list" => found
-            .iter()
-            .map(|(path, node)| (paths.encode(env, path), props_of(node)).encode(env))
-            .collect::<Vec<Term>>()
-            .encode(env),
-        "props_map" => {
-            let pairs: Vec<(Term, Term)> = found
+        "count" => {
+            let mut n = 0usize;
+            each(&mut |_, _| n += 1);
+            n.encode(env)
+        }
+        "props_list" => {
+            each(&mut |path, node| pairs.push((paths.encode(env, path), props_of(node))));
+            pairs
                 .iter()
-                .map(|(path, node)| (paths.encode(env, path), props_of(node)))
-                .collect();
+                .rev()
+                .fold(Term::list_new_empty(env), |tail, (p, props)| {
+                    tail.list_prepend((*p, *props).encode(env))
+                })
+        }
+        "props_map" => {
+            each(&mut |path, node| pairs.push((paths.encode(env, path), props_of(node))));
             Term::map_from_pairs(env, &pairs)?
         }
         "data_map" => {
-            let mut decoder = Decoder::new(env);
-            let pairs: Vec<(Term, Term)> = found
-                .iter()
-                .map(|(path, node)| {
-                    let data = decoder
-                        .payload(node)
-                        .unwrap_or_else(|| atoms::undefined().encode(env));
-                    (paths.encode(env, path), data)
-                })
-                .collect();
+            each(&mut |path, node| {
+                let data = decoder
+                    .payload(node)
+                    .unwrap_or_else(|| atoms::undefined().encode(env));
+                pairs.push((paths.encode(env, path), data));
+            });
             Term::map_from_pairs(env, &pairs)?
         }
         _ => return Err(rustler::Error::BadArg),

@@ -180,17 +180,29 @@ pub fn encode_raw_payload<'a>(env: Env<'a>, payload: &Payload) -> Term<'a> {
 
 /// The node properties map, with the keys the caller asked for.
 pub fn encode_props<'a>(env: Env<'a>, props: &NodeProps, wanted: PropsWanted) -> Term<'a> {
+    let term = match &props.payload {
+        Payload::Data(b) | Payload::Sproc(b) if wanted.payload => {
+            Some(decode_stored_term(env, b.as_slice()))
+        }
+        _ => None,
+    };
+    encode_props_with(env, props, wanted, term)
+}
+
+/// [`encode_props`] with the payload's term already made (`payload_term`,
+/// used for the `data` or `sproc` key): reads build it from packed bytes
+/// without going through the external term format.
+pub fn encode_props_with<'a>(
+    env: Env<'a>,
+    props: &NodeProps,
+    wanted: PropsWanted,
+    payload_term: Option<Term<'a>>,
+) -> Term<'a> {
     let mut pairs: Vec<(Term, Term)> = Vec::with_capacity(6);
-    if wanted.payload {
+    if let (true, Some(term)) = (wanted.payload, payload_term) {
         match &props.payload {
-            Payload::Data(b) => pairs.push((
-                atoms::data().encode(env),
-                decode_stored_term(env, b.as_slice()),
-            )),
-            Payload::Sproc(b) => pairs.push((
-                atoms::sproc().encode(env),
-                decode_stored_term(env, b.as_slice()),
-            )),
+            Payload::Data(_) => pairs.push((atoms::data().encode(env), term)),
+            Payload::Sproc(_) => pairs.push((atoms::sproc().encode(env), term)),
             Payload::None => {}
         }
     }
