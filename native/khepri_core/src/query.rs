@@ -3,8 +3,7 @@
 use crate::condition::DataMatcher;
 use crate::error::KhepriError;
 use crate::node::Node;
-use crate::node_id::NodeId;
-use crate::node_id::Path;
+use crate::node_id::{NodeId, Path};
 use crate::pattern::Component;
 use crate::tree::Tree;
 use crate::walk::{find_matching, visit_matching};

@@ -6,12 +6,12 @@
 //! needed. Measured on the yardstick's payload in `get_many` of 10,000
 //! children: see README ("Engine decisions").
 
-use crate::codec::decode_stored_term;
+use crate::codec::{decode_stored_term, encode_bytes};
 use khepri_core::node::{Node, Stored};
 use khepri_core::packed::{self, get_varint, unzigzag, Tables};
 use rustler::sys::{enif_make_atom_len, enif_make_list_cell, ErlNifTerm};
 use rustler::types::tuple::make_tuple;
-use rustler::{Encoder, Env, NewBinary, Term};
+use rustler::{Encoder, Env, Term};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Atom terms by packed atom index; 0 when not made yet.
@@ -89,9 +89,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn binary(&self, bytes: &[u8]) -> Term<'a> {
-        let mut b = NewBinary::new(self.env, bytes.len());
-        b.as_mut_slice().copy_from_slice(bytes);
-        Term::from(b)
+        encode_bytes(self.env, bytes)
     }
 
     /// Builds the children pushed since `start` into one term with `make`.

@@ -221,7 +221,9 @@ fn query<'a>(
     source.observed(&tree, &pattern, include_root);
     let shape = shape.to_term(env).atom_to_string()?;
     let mut paths = PathEncoder::default();
-    let mut decoder = Decoder::new(env);
+    // Made on first use: it holds the packing tables' read lock, which
+    // counts and payload-less reads need not take.
+    let mut decoder: Option<Decoder> = None;
     let mut props_of = |node: &Node| {
         // The payload's bytes are needed only for `raw_payload`; the term
         // for `data`/`sproc` comes from the packed bytes directly.
@@ -232,7 +234,9 @@ fn query<'a>(
         };
         let props = NodeProps::of(node, payload, wanted, None);
         let term = if wanted.payload {
-            decoder.payload(node)
+            decoder
+                .get_or_insert_with(|| Decoder::new(env))
+                .payload(node)
         } else {
             None
         };
@@ -264,6 +268,7 @@ fn query<'a>(
         "data_map" => {
             each(&mut |path, node| {
                 let data = decoder
+                    .get_or_insert_with(|| Decoder::new(env))
                     .payload(node)
                     .unwrap_or_else(|| atoms::undefined().encode(env));
                 pairs.push((paths.encode(env, path), data));
