@@ -31,6 +31,11 @@
 //!   one term (pids, big integers), without the version byte;
 //! * [`T_ETF`] as first byte only: the rest is the whole ETF, unpacked.
 
+use crate::term::tags::{
+    ATOM_EXT, ATOM_UTF8_EXT, BINARY_EXT, INTEGER_EXT, LARGE_TUPLE_EXT, LIST_EXT, MAP_EXT,
+    NEW_FLOAT_EXT, NEW_PID_EXT, NIL_EXT, PID_EXT, SMALL_ATOM_EXT, SMALL_ATOM_UTF8_EXT,
+    SMALL_BIG_EXT, SMALL_INTEGER_EXT, SMALL_TUPLE_EXT, STRING_EXT, VERSION,
+};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{LazyLock, RwLock, RwLockReadGuard};
@@ -65,25 +70,6 @@ pub const T_FLOAT: u8 = 0xc9;
 pub const T_RAW: u8 = 0xca;
 /// The whole payload as raw ETF (version byte included).
 pub const T_ETF: u8 = 0xcb;
-
-const VERSION: u8 = 131;
-const NEW_FLOAT_EXT: u8 = 70;
-const NEW_PID_EXT: u8 = 88;
-const SMALL_INTEGER_EXT: u8 = 97;
-const INTEGER_EXT: u8 = 98;
-const ATOM_EXT: u8 = 100;
-const PID_EXT: u8 = 103;
-const SMALL_TUPLE_EXT: u8 = 104;
-const LARGE_TUPLE_EXT: u8 = 105;
-const NIL_EXT: u8 = 106;
-const STRING_EXT: u8 = 107;
-const LIST_EXT: u8 = 108;
-const BINARY_EXT: u8 = 109;
-const SMALL_BIG_EXT: u8 = 110;
-const SMALL_ATOM_EXT: u8 = 115;
-const MAP_EXT: u8 = 116;
-const ATOM_UTF8_EXT: u8 = 118;
-const SMALL_ATOM_UTF8_EXT: u8 = 119;
 
 /// Nesting deeper than this is kept as raw ETF (packing recurses).
 const MAX_PACK_DEPTH: usize = 100;

@@ -9,6 +9,7 @@
 use crate::codec::{decode_stored_term, encode_bytes};
 use khepri_core::node::{Node, Stored};
 use khepri_core::packed::{self, get_varint, unzigzag, Tables};
+use khepri_core::term::tags::{ATOM_EXT, ATOM_UTF8_EXT, SMALL_ATOM_EXT, SMALL_ATOM_UTF8_EXT};
 use rustler::sys::{enif_make_atom_len, enif_make_list_cell, ErlNifTerm};
 use rustler::types::tuple::make_tuple;
 use rustler::{Encoder, Env, Term};
@@ -16,11 +17,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Atom terms by packed atom index; 0 when not made yet.
 static ATOM_TERMS: [AtomicUsize; 4096] = [const { AtomicUsize::new(0) }; 4096];
-
-const ATOM_EXT: u8 = 100;
-const SMALL_ATOM_EXT: u8 = 115;
-const ATOM_UTF8_EXT: u8 = 118;
-const SMALL_ATOM_UTF8_EXT: u8 = 119;
 
 /// Decodes packed payloads of one read; holds the packing tables' read
 /// lock, so it lives for one NIF call.

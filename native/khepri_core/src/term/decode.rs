@@ -8,6 +8,7 @@
 
 use super::inflate::zlib_inflate;
 use super::opaque::{Export, Fun, FunParts, Pid, Port, Reference};
+use super::tags::*;
 use super::{BigInt, Term, TermMap};
 use std::fmt;
 use std::sync::Arc;
@@ -27,37 +28,6 @@ const INITIAL_CAPACITY: usize = 64;
 /// In the pre-OTP-23 reference formats only 18 bits of the first id word
 /// exist; the VM refuses more.
 const MAX_LEGACY_REF_WORD: u32 = (1 << 18) - 1;
-
-const VERSION: u8 = 131;
-const NEW_FLOAT_EXT: u8 = 70;
-const BIT_BINARY_EXT: u8 = 77;
-const COMPRESSED: u8 = 80;
-const NEW_PID_EXT: u8 = 88;
-const NEW_PORT_EXT: u8 = 89;
-const NEWER_REFERENCE_EXT: u8 = 90;
-const SMALL_INTEGER_EXT: u8 = 97;
-const INTEGER_EXT: u8 = 98;
-const FLOAT_EXT: u8 = 99;
-const ATOM_EXT: u8 = 100;
-const REFERENCE_EXT: u8 = 101;
-const PORT_EXT: u8 = 102;
-const PID_EXT: u8 = 103;
-const SMALL_TUPLE_EXT: u8 = 104;
-const LARGE_TUPLE_EXT: u8 = 105;
-const NIL_EXT: u8 = 106;
-const STRING_EXT: u8 = 107;
-const LIST_EXT: u8 = 108;
-const BINARY_EXT: u8 = 109;
-const SMALL_BIG_EXT: u8 = 110;
-const LARGE_BIG_EXT: u8 = 111;
-const NEW_FUN_EXT: u8 = 112;
-const EXPORT_EXT: u8 = 113;
-const NEW_REFERENCE_EXT: u8 = 114;
-const SMALL_ATOM_EXT: u8 = 115;
-const MAP_EXT: u8 = 116;
-const ATOM_UTF8_EXT: u8 = 118;
-const SMALL_ATOM_UTF8_EXT: u8 = 119;
-const V4_PORT_EXT: u8 = 120;
 
 /// Why bytes are not a term. `offset` is where in the input (or, for a
 /// compressed term, in its decompressed body) the problem was found.

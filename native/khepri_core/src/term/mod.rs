@@ -20,6 +20,7 @@ mod inflate;
 mod map;
 mod opaque;
 mod order;
+pub mod tags;
 
 pub use bigint::{BigInt, MAX_INT_BITS};
 pub use decode::{decode, decode_prefix, DecodeError, MAX_DEPTH};
