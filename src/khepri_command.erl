@@ -49,18 +49,58 @@ dedup(Timeout) ->
 submit(StoreId, Command, Deadline) ->
     case khepri_store:engine(StoreId) of
         {ok, Engine} ->
-            Ref = make_ref(),
-            case khepri_nif:submit(Engine, Ref, Command) of
-                ok ->
-                    case await(Ref, Deadline) of
-                        {error, not_leader} -> retry(StoreId, Command, Deadline);
-                        Reply -> Reply
-                    end;
-                {error, _} = Error ->
-                    Error
+            Self = atom_to_binary(node(), utf8),
+            case khepri_nif:leader(Engine) of
+                Leader when is_binary(Leader), Leader =/= Self ->
+                    forward(StoreId, Engine, binary_to_atom(Leader, utf8), Command,
+                            Deadline);
+                _ ->
+                    submit_local(StoreId, Engine, Command, Deadline)
             end;
         error ->
             {error, noproc}
+    end.
+
+submit_local(StoreId, Engine, Command, Deadline) ->
+    Ref = make_ref(),
+    case khepri_nif:submit(Engine, Ref, Command) of
+        ok ->
+            case await(Ref, Deadline) of
+                {error, not_leader} -> retry(StoreId, Command, Deadline);
+                Reply -> Reply
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% A member that does not lead sends the write to the leader's store
+%% process, then waits until it has applied the leader's index itself: the
+%% caller reads its own write on its node (SPEC 4.8, `reply_from' local).
+forward(StoreId, Engine, Leader, Command, Deadline) ->
+    Dest = {StoreId, Leader},
+    Mon = erlang:monitor(process, Dest),
+    Dest ! {'$khepri_forward', self(), Mon, Command},
+    receive
+        {Mon, {'$forwarded', {error, not_leader}, _}} ->
+            erlang:demonitor(Mon, [flush]),
+            retry(StoreId, Command, Deadline);
+        {Mon, {'$forwarded', Reply, Index}} ->
+            erlang:demonitor(Mon, [flush]),
+            Ref = make_ref(),
+            ok = khepri_nif:wait_applied(Engine, Ref, Index, remaining(Deadline)),
+            case await(Ref, Deadline) of
+                ok -> Reply;
+                {error, _} = Error -> Error
+            end;
+        {Mon, {error, _} = Error} ->
+            erlang:demonitor(Mon, [flush]),
+            Error;
+        {'DOWN', Mon, process, _, _} ->
+            %% The leader's node went away: a new leader is being elected.
+            retry(StoreId, Command, Deadline)
+    after remaining(Deadline) ->
+        erlang:demonitor(Mon, [flush]),
+        {error, timeout}
     end.
 
 retry(StoreId, Command, Deadline) ->

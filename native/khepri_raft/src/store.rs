@@ -2,7 +2,9 @@
 //! through which the NIF submits commands without blocking a scheduler.
 
 use crate::log_store::LogStore;
-use crate::network::NoPeers;
+use crate::network::Network;
+use crate::rpc::IncomingSnapshot;
+use crate::transport::{Outbox, OutboxRef, RpcKind, Transport};
 use crate::node_name::node_id_of;
 use crate::responder::CallbackResponder;
 use crate::runtime::runtime;
@@ -33,6 +35,20 @@ pub struct StoreConfig {
     pub segment_bytes: u64,
     /// How long `open` may wait for the member to be ready.
     pub open_timeout: Duration,
+    /// A new member waits to be added to a cluster (`khepri_cluster:join`)
+    /// instead of electing itself the only voter of its own.
+    pub join: bool,
+    /// Where calls to other members go.
+    pub outbox: OutboxRef,
+}
+
+/// The outbox of a member that has no way to reach others (tests).
+struct NoOutbox;
+
+impl Outbox for NoOutbox {
+    fn send(&self, _target: &str, _id: u64, _kind: RpcKind, _body: Vec<u8>) -> bool {
+        false
+    }
 }
 
 impl StoreConfig {
@@ -44,6 +60,8 @@ impl StoreConfig {
             snapshot_interval: 4096,
             segment_bytes: 16 << 20,
             open_timeout: Duration::from_secs(30),
+            join: false,
+            outbox: OutboxRef(Arc::new(NoOutbox)),
         }
     }
 }
@@ -94,6 +112,10 @@ pub struct Store {
     /// Set by the first shutdown; later ones (the resource's destructor after
     /// an explicit stop) must not touch the directory again.
     stopped: AtomicBool,
+    /// Calls to other members waiting for their answer.
+    transport: Arc<Transport>,
+    /// A snapshot being received from the leader.
+    incoming: IncomingSnapshot,
 }
 
 impl Store {
@@ -115,11 +137,16 @@ impl Store {
             snapshot_policy: SnapshotPolicy::LogsSinceLast(cfg.snapshot_interval.max(1)),
             // Entries are kept decoded in memory until purged: keep few.
             max_in_snapshot_log_to_keep: 0,
+            // An isolated member must not raise its term and unseat the
+            // leader when it comes back.
+            enable_pre_vote: Some(true),
             ..Default::default()
         }
         .validate()
         .map_err(|e| StoreError::Raft(e.to_string()))?;
-        let raft = Raft::new(node_id, Arc::new(config), NoPeers, log.clone(), sm)
+        let transport = Arc::new(Transport::new(cfg.outbox));
+        let network = Network::new(transport.clone());
+        let raft = Raft::new(node_id, Arc::new(config), network, log.clone(), sm)
             .await
             .map_err(|e| StoreError::Raft(e.to_string()))?;
         let initialized = raft
@@ -130,6 +157,9 @@ impl Store {
         // reflects the new membership once the core has processed it.
         let sole_voter = if initialized {
             raft.voter_ids().eq([node_id])
+        } else if cfg.join {
+            // Joins a cluster: the leader adds it and sends it the log.
+            false
         } else {
             let members = BTreeMap::from([(node_id, BasicNode::new(cfg.node_name.clone()))]);
             raft.initialize(members)
@@ -156,6 +186,8 @@ impl Store {
                 node_id,
                 snapshot_dir,
                 stopped: AtomicBool::new(false),
+                transport,
+                incoming: IncomingSnapshot::default(),
             },
             warnings,
         ))
@@ -265,6 +297,21 @@ impl Store {
     /// This member's Raft node id.
     pub fn node_id(&self) -> u64 {
         self.node_id
+    }
+
+    /// The Raft instance.
+    pub(crate) fn raft(&self) -> &Raft {
+        &self.raft
+    }
+
+    /// The snapshot being received from the leader.
+    pub(crate) fn incoming(&self) -> &IncomingSnapshot {
+        &self.incoming
+    }
+
+    /// Completes the call `id` this member made to another one.
+    pub fn complete_call(&self, id: u64, answer: crate::transport::Answer) {
+        self.transport.complete(id, answer)
     }
 
     /// Stops the member: pending writes are answered with `None`.
