@@ -285,7 +285,7 @@ wait_for_leader_until(S, Deadline) ->
                      infinity -> 3600 * 1000;
                      Left -> Left
                  end,
-            ok = khepri_nif:wait_for_leader(Engine, Ref, Ms),
+            ok = khepri_nif:wait_for_leader(Engine, Ref, undefined, Ms),
             case khepri_command:await(Ref, Deadline) of
                 ok -> ok;
                 {error, timeout} when Deadline =:= infinity -> wait_for_leader_until(S, Deadline);

@@ -48,19 +48,13 @@ dedup(Timeout) ->
 
 submit(StoreId, Command, Deadline) ->
     case khepri_store:engine(StoreId) of
-        {ok, Engine} ->
-            Self = atom_to_binary(node(), utf8),
-            case khepri_nif:leader(Engine) of
-                Leader when is_binary(Leader), Leader =/= Self ->
-                    forward(StoreId, Engine, binary_to_atom(Leader, utf8), Command,
-                            Deadline);
-                _ ->
-                    submit_local(StoreId, Engine, Command, Deadline)
-            end;
-        error ->
-            {error, noproc}
+        {ok, Engine} -> submit_local(StoreId, Engine, Command, Deadline);
+        error -> {error, noproc}
     end.
 
+%% On a member that does not lead, the engine forwards the write to the
+%% leader and answers once this member applied it: the caller reads its own
+%% write on its node (SPEC 4.8, `reply_from' local).
 submit_local(StoreId, Engine, Command, Deadline) ->
     Ref = make_ref(),
     case khepri_nif:submit(Engine, Ref, Command) of
@@ -73,40 +67,27 @@ submit_local(StoreId, Engine, Command, Deadline) ->
             Error
     end.
 
-%% A member that does not lead sends the write to the leader's store
-%% process, then waits until it has applied the leader's index itself: the
-%% caller reads its own write on its node (SPEC 4.8, `reply_from' local).
-forward(StoreId, Engine, Leader, Command, Deadline) ->
-    Dest = {StoreId, Leader},
-    Mon = erlang:monitor(process, Dest),
-    Dest ! {'$khepri_forward', self(), Mon, Command},
-    receive
-        {Mon, {'$forwarded', {error, not_leader}, _}} ->
-            erlang:demonitor(Mon, [flush]),
-            retry(StoreId, Command, Deadline);
-        {Mon, {'$forwarded', Reply, Index}} ->
-            erlang:demonitor(Mon, [flush]),
-            Ref = make_ref(),
-            ok = khepri_nif:wait_applied(Engine, Ref, Index, remaining(Deadline)),
-            case await(Ref, Deadline) of
-                ok -> Reply;
-                {error, _} = Error -> Error
-            end;
-        {Mon, {error, _} = Error} ->
-            erlang:demonitor(Mon, [flush]),
-            Error;
-        {'DOWN', Mon, process, _, _} ->
-            %% The leader's node went away: a new leader is being elected.
-            retry(StoreId, Command, Deadline)
-    after remaining(Deadline) ->
-        erlang:demonitor(Mon, [flush]),
-        {error, timeout}
-    end.
-
+%% Retried as soon as another leader is known, at the latest after
+%% `RETRY_MS' (SPEC 4.8: every 200 ms while the leader is unreachable).
 retry(StoreId, Command, Deadline) ->
-    case pause(?RETRY_MS, Deadline) of
-        ok -> submit(StoreId, Command, Deadline);
-        timeout -> {error, timeout}
+    case khepri_store:engine(StoreId) of
+        {ok, Engine} ->
+            case remaining(Deadline) of
+                0 ->
+                    {error, timeout};
+                Left ->
+                    Ref = make_ref(),
+                    Failed = case khepri_nif:leader(Engine) of
+                                 L when is_binary(L) -> L;
+                                 undefined -> undefined
+                             end,
+                    ok = khepri_nif:wait_for_leader(Engine, Ref, Failed,
+                                                    min(Left, ?RETRY_MS)),
+                    _ = await(Ref, Deadline),
+                    submit(StoreId, Command, Deadline)
+            end;
+        error ->
+            {error, noproc}
     end.
 
 %% @doc Waits `Ms' milliseconds if `Deadline' leaves more than that (`ok'),

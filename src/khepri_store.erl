@@ -93,12 +93,10 @@ handle_info({{'$khepri_async', _, _}, _} = Reply, #{store_id := StoreId} = State
 handle_info(Msg, State) when element(1, Msg) =:= '$khepri_rpc';
                              element(1, Msg) =:= '$khepri_rpc_in';
                              element(1, Msg) =:= '$khepri_rpc_reply';
-                             element(1, Msg) =:= '$khepri_forward';
                              element(1, Msg) =:= '$khepri_change_member' ->
     relay(Msg, State),
     {noreply, State};
 handle_info({{Kind, _, _}, _} = Msg, State) when Kind =:= '$khepri_rpc_out';
-                                                Kind =:= '$khepri_fwd';
                                                 Kind =:= '$khepri_chg' ->
     relay(Msg, State),
     {noreply, State};
@@ -109,29 +107,24 @@ handle_info(_Info, State) ->
 %% on the target node -> its engine, and their answers back the same way
 %% (DESIGN.md). `nosuspend': a busy or cut-off link drops the message (Raft
 %% sends again) rather than block the store process.
-relay({'$khepri_rpc', Target, Id, Kind, Body}, #{store_id := StoreId}) ->
-    send({StoreId, binary_to_atom(Target, utf8)},
-         {'$khepri_rpc_in', node(), Id, Kind, Body});
+relay({'$khepri_rpc', Target, Id, Kind, Body}, #{store_id := StoreId, engine := Engine}) ->
+    Node = binary_to_atom(Target, utf8),
+    Connected = lists:member(Node, erlang:nodes()),
+    %% Sent even when not connected: the send starts the connection, which
+    %% is how members find each other again after a partition heals.
+    send({StoreId, Node}, {'$khepri_rpc_in', node(), Id, Kind, Body}),
+    case Connected of
+        true -> ok;
+        %% Answered at once rather than after the call's timeout: a write
+        %% forwarded to a leader whose node is down is retried elsewhere.
+        false -> khepri_nif:rpc_reply(Engine, Id, {error, <<"not connected">>})
+    end;
 relay({'$khepri_rpc_in', From, Id, Kind, Body}, #{engine := Engine}) ->
     ok = khepri_nif:rpc_in(Engine, Kind, Body, {'$khepri_rpc_out', From, Id});
 relay({{'$khepri_rpc_out', From, Id}, Answer}, #{store_id := StoreId}) ->
     send({StoreId, From}, {'$khepri_rpc_reply', Id, Answer});
 relay({'$khepri_rpc_reply', Id, Answer}, #{engine := Engine}) ->
     ok = khepri_nif:rpc_reply(Engine, Id, Answer);
-%% A write from a member that does not lead: submitted here, answered with
-%% this member's applied index, which the caller's member waits for before
-%% answering (read-your-writes on the caller's node).
-relay({'$khepri_forward', Pid, Ref, Command}, #{engine := Engine}) ->
-    try khepri_nif:submit_to(Engine, self(), {'$khepri_fwd', Pid, Ref}, Command) of
-        ok -> ok;
-        {error, _} = Error -> Pid ! {Ref, Error}
-    catch
-        %% Validated on the caller's node; a mismatch (a member running
-        %% another version) must not stop this process.
-        error:badarg -> Pid ! {Ref, {error, {invalid_command, Command}}}
-    end;
-relay({{'$khepri_fwd', Pid, Ref}, Reply}, #{engine := Engine}) ->
-    Pid ! {Ref, {'$forwarded', Reply, khepri_nif:applied_index(Engine)}};
 relay({'$khepri_change_member', Pid, Ref, Change, NodeName, TimeoutMs},
       #{engine := Engine}) ->
     ok = khepri_nif:change_member(Engine, {'$khepri_chg', Pid, Ref}, Change,

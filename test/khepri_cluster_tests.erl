@@ -64,7 +64,7 @@ leader_failover_test_() ->
             Elapsed = erlang:monotonic_time(millisecond) - T0,
             io:format(user, "~nleader_failover: first write after the stop "
                       "of the first member took ~b ms~n", [Elapsed]),
-            ?assert(Elapsed < 5000),
+            ?assert(Elapsed < 2000),
             ?assertEqual(ok, on(C, khepri, put,
                                 [S, [failover, c], 3, #{timeout => 5000}])),
             [begin

@@ -7,7 +7,7 @@ use crate::engine::Engine;
 use crate::reply::ReplyTo;
 use khepri_raft::membership::MembershipError;
 use khepri_raft::runtime::runtime;
-use khepri_raft::transport::{Outbox, RpcKind};
+use khepri_raft::transport::{Answer, Outbox, RpcKind};
 use rustler::{Binary, Encoder, Env, LocalPid, NifResult, OwnedEnv, ResourceArc, Term};
 use std::time::Duration;
 
@@ -56,23 +56,41 @@ fn rpc_in<'a>(
     tag: Term<'a>,
 ) -> NifResult<Term<'a>> {
     let kind = kind_of(kind)?;
-    let body = body.as_slice().to_vec();
     let reply = ReplyTo::new(env, tag);
+    if kind == RpcKind::Forward {
+        // Submitted here, in the order the store process received them, so
+        // a follower's writes apply in the order they were issued.
+        engine.store.accept_forward(body.as_slice(), move |answer| {
+            // May run on this scheduler thread (a stopping store), where
+            // no message may be sent from a process-independent env.
+            runtime().spawn(async move { send_answer(reply, answer) });
+        });
+        return Ok(atoms::ok().encode(env));
+    }
+    let body = body.as_slice().to_vec();
     let store = engine.store.clone();
     runtime().spawn(async move {
         let answer = store.handle_rpc(kind, &body).await;
-        reply.send(move |e| match answer {
-            Ok(bytes) => (atoms::ok(), encode_bytes(e, &bytes)).encode(e),
-            Err(text) => (atoms::error(), encode_bytes(e, text.as_bytes())).encode(e),
-        });
+        send_answer(reply, answer);
     });
     Ok(atoms::ok().encode(env))
+}
+
+fn send_answer(reply: ReplyTo, answer: Answer) {
+    reply.send(move |e| match answer {
+        Ok(bytes) => (atoms::ok(), encode_bytes(e, &bytes)).encode(e),
+        Err(text) => (atoms::error(), encode_bytes(e, text.as_bytes())).encode(e),
+    });
 }
 
 /// `rpc_reply(Engine, Id, {ok, Body} | {error, Text}) -> ok`: the answer to
 /// call `Id` this member made.
 #[rustler::nif]
-fn rpc_reply<'a>(engine: ResourceArc<Engine>, id: u64, answer: Term<'a>) -> NifResult<rustler::Atom> {
+fn rpc_reply<'a>(
+    engine: ResourceArc<Engine>,
+    id: u64,
+    answer: Term<'a>,
+) -> NifResult<rustler::Atom> {
     let (status, body): (rustler::Atom, Binary) = answer.decode()?;
     let answer = if status == atoms::ok() {
         Ok(body.as_slice().to_vec())
@@ -106,14 +124,24 @@ fn leader<'a>(env: Env<'a>, engine: ResourceArc<Engine>) -> Term<'a> {
     }
 }
 
-/// `wait_for_leader(Engine, Tag, TimeoutMs) -> ok`; later `{Tag, ok}` or
-/// `{Tag, {error, timeout}}`.
+/// `wait_for_leader(Engine, Tag, Except, TimeoutMs) -> ok`; later
+/// `{Tag, ok}` once a leader other than node `Except` (a binary, or
+/// `undefined` for any) is known, or `{Tag, {error, timeout}}`.
 #[rustler::nif]
-fn wait_for_leader<'a>(env: Env<'a>, engine: ResourceArc<Engine>, tag: Term<'a>, timeout_ms: u64) -> Term<'a> {
+fn wait_for_leader<'a>(
+    env: Env<'a>,
+    engine: ResourceArc<Engine>,
+    tag: Term<'a>,
+    except: Term<'a>,
+    timeout_ms: u64,
+) -> Term<'a> {
+    let except: Option<String> = except.decode().ok();
     let reply = ReplyTo::new(env, tag);
     let store = engine.store.clone();
     runtime().spawn(async move {
-        let known = store.wait_for_leader(Duration::from_millis(timeout_ms)).await;
+        let known = store
+            .wait_for_leader(except.as_deref(), Duration::from_millis(timeout_ms))
+            .await;
         reply.send(move |e| {
             if known {
                 atoms::ok().encode(e)

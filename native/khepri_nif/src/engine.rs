@@ -1,11 +1,11 @@
 //! The engine resource: one running store member, owned by the store process.
 
 use crate::atoms;
-use crate::codec::encode_bytes;
 use crate::cluster::StoreProcessOutbox;
+use crate::codec::encode_bytes;
 use crate::reply::ReplyTo;
-use khepri_raft::transport::OutboxRef;
 use khepri_raft::runtime::runtime;
+use khepri_raft::transport::OutboxRef;
 use khepri_raft::{Store, StoreConfig};
 use rustler::{Atom, Encoder, Env, LocalPid, NifResult, Resource, ResourceArc, Term};
 use std::path::PathBuf;

@@ -63,11 +63,17 @@ impl Store {
         self.raft().metrics().borrow_watched().current_leader == Some(self.node_id())
     }
 
-    /// Waits until this member knows a leader; `false` after `timeout`.
-    pub async fn wait_for_leader(&self, timeout: Duration) -> bool {
+    /// Waits until this member knows a leader other than the member on node
+    /// `except` (when given: a leader that just failed a call); `false`
+    /// after `timeout`.
+    pub async fn wait_for_leader(&self, except: Option<&str>, timeout: Duration) -> bool {
+        let except = except.map(node_id_of);
         self.raft()
             .wait(Some(timeout))
-            .metrics(|m| m.current_leader.is_some(), "leader known")
+            .metrics(
+                |m| m.current_leader.is_some() && m.current_leader != except,
+                "leader known",
+            )
             .await
             .is_ok()
     }

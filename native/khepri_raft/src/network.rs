@@ -141,7 +141,7 @@ impl RaftNetworkV2<TypeConfig> for Connection {
                     transfer,
                     offset: offset as u64,
                     data: bytes[offset..end].to_vec(),
-                    last: last.then(|| (vote.clone(), meta.clone())),
+                    last: last.then(|| (vote, meta.clone())),
                 };
                 let answer: Option<SnapshotResponse<TypeConfig>> = self
                     .call(RpcKind::SnapshotChunk, &chunk, CHUNK_TTL)

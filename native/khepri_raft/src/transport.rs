@@ -25,6 +25,10 @@ pub enum RpcKind {
     PreVote,
     /// One chunk of a snapshot being sent to a member.
     SnapshotChunk,
+    /// A batch of writes sent by a follower to the leader.
+    Forward,
+    /// A follower asking the leader for its read index.
+    ReadIndex,
 }
 
 impl RpcKind {
@@ -35,6 +39,8 @@ impl RpcKind {
             RpcKind::Vote => "vote",
             RpcKind::PreVote => "pre_vote",
             RpcKind::SnapshotChunk => "snapshot_chunk",
+            RpcKind::Forward => "forward",
+            RpcKind::ReadIndex => "read_index",
         }
     }
 
@@ -45,6 +51,8 @@ impl RpcKind {
             "vote" => RpcKind::Vote,
             "pre_vote" => RpcKind::PreVote,
             "snapshot_chunk" => RpcKind::SnapshotChunk,
+            "forward" => RpcKind::Forward,
+            "read_index" => RpcKind::ReadIndex,
             _ => return None,
         })
     }
