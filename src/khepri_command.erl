@@ -48,25 +48,46 @@ dedup(Timeout) ->
 
 submit(StoreId, Command, Deadline) ->
     case khepri_store:engine(StoreId) of
+        {ok, Engine} -> submit_local(StoreId, Engine, Command, Deadline);
+        error -> {error, noproc}
+    end.
+
+%% On a member that does not lead, the engine forwards the write to the
+%% leader and answers once this member applied it: the caller reads its own
+%% write on its node (SPEC 4.8, `reply_from' local).
+submit_local(StoreId, Engine, Command, Deadline) ->
+    Ref = make_ref(),
+    case khepri_nif:submit(Engine, Ref, Command) of
+        ok ->
+            case await(Ref, Deadline) of
+                {error, not_leader} -> retry(StoreId, Command, Deadline);
+                Reply -> Reply
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% Retried as soon as another leader is known, at the latest after
+%% `RETRY_MS' (SPEC 4.8: every 200 ms while the leader is unreachable).
+retry(StoreId, Command, Deadline) ->
+    case khepri_store:engine(StoreId) of
         {ok, Engine} ->
-            Ref = make_ref(),
-            case khepri_nif:submit(Engine, Ref, Command) of
-                ok ->
-                    case await(Ref, Deadline) of
-                        {error, not_leader} -> retry(StoreId, Command, Deadline);
-                        Reply -> Reply
-                    end;
-                {error, _} = Error ->
-                    Error
+            case remaining(Deadline) of
+                0 ->
+                    {error, timeout};
+                Left ->
+                    Ref = make_ref(),
+                    Failed = case khepri_nif:leader(Engine) of
+                                 L when is_binary(L) -> L;
+                                 undefined -> undefined
+                             end,
+                    ok = khepri_nif:wait_for_leader(Engine, Ref, Failed,
+                                                    min(Left, ?RETRY_MS)),
+                    _ = await(Ref, Deadline),
+                    submit(StoreId, Command, Deadline)
             end;
         error ->
             {error, noproc}
-    end.
-
-retry(StoreId, Command, Deadline) ->
-    case pause(?RETRY_MS, Deadline) of
-        ok -> submit(StoreId, Command, Deadline);
-        timeout -> {error, timeout}
     end.
 
 %% @doc Waits `Ms' milliseconds if `Deadline' leaves more than that (`ok'),

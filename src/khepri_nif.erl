@@ -7,12 +7,14 @@
 -export([open/4, stop/2, submit/3, submit_to/4,
          get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
          dump/1, applied_index/1, last_log_index/1,
-         tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4]).
+         tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4,
+         rpc_in/4, rpc_reply/3, members/1, leader/1, wait_for_leader/4, change_member/5]).
 
 -nifs([open/4, stop/2, submit/3, submit_to/4,
        get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
        dump/1, applied_index/1, last_log_index/1,
-       tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4]).
+       tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4,
+         rpc_in/4, rpc_reply/3, members/1, leader/1, wait_for_leader/4, change_member/5]).
 
 -on_load(init/0).
 
@@ -102,3 +104,21 @@ fence(_Engine, _Ref, _Timeout) -> ?NOT_LOADED.
 %% @doc Answers `{Ref, ok}' once the member applied entry `Index', or
 %% `{Ref, {error, timeout}}'.
 wait_applied(_Engine, _Ref, _Index, _Timeout) -> ?NOT_LOADED.
+
+%% Clustering (see khepri_store and khepri_cluster).
+
+%% @doc Answers a call from another member; later `{Tag, {ok, Body}}' or
+%% `{Tag, {error, Text}}' to the caller.
+rpc_in(_Engine, _Kind, _Body, _Tag) -> ?NOT_LOADED.
+%% @doc Delivers the answer to call `Id' this member made.
+rpc_reply(_Engine, _Id, _Answer) -> ?NOT_LOADED.
+%% @doc The node names (binaries) of every member in this member's view.
+members(_Engine) -> ?NOT_LOADED.
+%% @doc The node name (binary) of the leader this member knows, or `undefined'.
+leader(_Engine) -> ?NOT_LOADED.
+%% @doc Later `{Tag, ok}' once this member knows a leader, or
+%% `{Tag, {error, timeout}}'.
+wait_for_leader(_Engine, _Tag, _Except, _TimeoutMs) -> ?NOT_LOADED.
+%% @doc Adds or removes (`add | remove') the member on node `NodeName'; on
+%% the leader. Later `{Tag, ok | {error, _}}'.
+change_member(_Engine, _Tag, _Change, _NodeName, _TimeoutMs) -> ?NOT_LOADED.

@@ -32,7 +32,7 @@ init({StoreId, Dir, #{timeout := Timeout} = Config}) ->
     ok = stop_stale_engine(StoreId),
     Ref = make_ref(),
     NodeName = atom_to_binary(node(), utf8),
-    EngineOpts = maps:with([snapshot_interval, segment_bytes], Config),
+    EngineOpts = maps:with([snapshot_interval, segment_bytes, join], Config),
     ok = khepri_nif:open(unicode:characters_to_binary(Dir), NodeName,
                          EngineOpts#{open_timeout => open_timeout(Timeout)},
                          Ref),
@@ -41,7 +41,8 @@ init({StoreId, Dir, #{timeout := Timeout} = Config}) ->
             [?LOG_WARNING("khepri store ~s: ~ts", [StoreId, W])
              || W <- Warnings],
             persistent_term:put(?KEY(StoreId), Engine),
-            {ok, #{store_id => StoreId, engine => Engine, dir => Dir}};
+            {ok, #{store_id => StoreId, engine => Engine, dir => Dir,
+                   config => maps:without([join], Config)}};
         {Ref, {error, Reason}} ->
             ?LOG_ERROR("khepri store ~s cannot start in ~ts: ~ts",
                        [StoreId, Dir, Reason]),
@@ -70,6 +71,8 @@ open_timeout(infinity) -> 24 * 3600 * 1000;
 open_timeout(Ms) -> Ms.
 
 %% @private
+handle_call(info, _From, #{dir := Dir, config := Config} = State) ->
+    {reply, {ok, Dir, Config}, State};
 handle_call(_Request, _From, State) ->
     {reply, {error, unknown_request}, State}.
 
@@ -87,8 +90,51 @@ async_tag(Caller, Correlation) ->
 handle_info({{'$khepri_async', _, _}, _} = Reply, #{store_id := StoreId} = State) ->
     notify_async(StoreId, [Reply | drain_async()]),
     {noreply, State};
+handle_info(Msg, State) when element(1, Msg) =:= '$khepri_rpc';
+                             element(1, Msg) =:= '$khepri_rpc_in';
+                             element(1, Msg) =:= '$khepri_rpc_reply';
+                             element(1, Msg) =:= '$khepri_change_member' ->
+    relay(Msg, State),
+    {noreply, State};
+handle_info({{Kind, _, _}, _} = Msg, State) when Kind =:= '$khepri_rpc_out';
+                                                Kind =:= '$khepri_chg' ->
+    relay(Msg, State),
+    {noreply, State};
 handle_info(_Info, State) ->
     {noreply, State}.
+
+%% Calls between members travel engine -> store process -> store process
+%% on the target node -> its engine, and their answers back the same way
+%% (DESIGN.md). `nosuspend': a busy or cut-off link drops the message (Raft
+%% sends again) rather than block the store process.
+relay({'$khepri_rpc', Target, Id, Kind, Body}, #{store_id := StoreId, engine := Engine}) ->
+    Node = binary_to_atom(Target, utf8),
+    Connected = lists:member(Node, erlang:nodes()),
+    %% Sent even when not connected: the send starts the connection, which
+    %% is how members find each other again after a partition heals.
+    send({StoreId, Node}, {'$khepri_rpc_in', node(), Id, Kind, Body}),
+    case Connected of
+        true -> ok;
+        %% Answered at once rather than after the call's timeout: a write
+        %% forwarded to a leader whose node is down is retried elsewhere.
+        false -> khepri_nif:rpc_reply(Engine, Id, {error, <<"not connected">>})
+    end;
+relay({'$khepri_rpc_in', From, Id, Kind, Body}, #{engine := Engine}) ->
+    ok = khepri_nif:rpc_in(Engine, Kind, Body, {'$khepri_rpc_out', From, Id});
+relay({{'$khepri_rpc_out', From, Id}, Answer}, #{store_id := StoreId}) ->
+    send({StoreId, From}, {'$khepri_rpc_reply', Id, Answer});
+relay({'$khepri_rpc_reply', Id, Answer}, #{engine := Engine}) ->
+    ok = khepri_nif:rpc_reply(Engine, Id, Answer);
+relay({'$khepri_change_member', Pid, Ref, Change, NodeName, TimeoutMs},
+      #{engine := Engine}) ->
+    ok = khepri_nif:change_member(Engine, {'$khepri_chg', Pid, Ref}, Change,
+                                  NodeName, TimeoutMs);
+relay({{'$khepri_chg', Pid, Ref}, Reply}, _State) ->
+    Pid ! {Ref, Reply}.
+
+send(Dest, Msg) ->
+    _ = erlang:send(Dest, Msg, [nosuspend]),
+    ok.
 
 %% Replies already queued are sent along: one notification per caller per
 %% batch (SPEC 4.8), in apply order.

@@ -1,6 +1,9 @@
 //! Atoms used by the NIF.
 
 rustler::atoms! {
+    khepri_rpc = "$khepri_rpc",
+    join,
+    refused,
     ok,
     error,
     undefined,

@@ -1,11 +1,13 @@
 //! The engine resource: one running store member, owned by the store process.
 
 use crate::atoms;
+use crate::cluster::StoreProcessOutbox;
 use crate::codec::encode_bytes;
 use crate::reply::ReplyTo;
 use khepri_raft::runtime::runtime;
+use khepri_raft::transport::OutboxRef;
 use khepri_raft::{Store, StoreConfig};
-use rustler::{Atom, Encoder, Env, NifResult, Resource, ResourceArc, Term};
+use rustler::{Atom, Encoder, Env, LocalPid, NifResult, Resource, ResourceArc, Term};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,8 +28,17 @@ impl Drop for Engine {
     }
 }
 
-fn config_from(dir: String, node_name: String, opts: Term) -> NifResult<StoreConfig> {
+fn config_from(
+    dir: String,
+    node_name: String,
+    opts: Term,
+    owner: LocalPid,
+) -> NifResult<StoreConfig> {
     let mut cfg = StoreConfig::new(PathBuf::from(dir), node_name);
+    cfg.outbox = OutboxRef(Arc::new(StoreProcessOutbox { pid: owner }));
+    if let Ok(v) = opts.map_get(atoms::join()) {
+        cfg.join = v.decode()?;
+    }
     if let Ok(v) = opts.map_get(atoms::snapshot_interval()) {
         cfg.snapshot_interval = v.decode()?;
     }
@@ -40,7 +51,8 @@ fn config_from(dir: String, node_name: String, opts: Term) -> NifResult<StoreCon
     Ok(cfg)
 }
 
-/// `open(Dir, NodeName, Opts, Ref) -> ok`; later `{Ref, {ok, Engine, Warnings}}`
+/// `open(Dir, NodeName, Opts, Ref) -> ok` (the caller, the store process,
+/// relays calls between members: see `cluster`); later `{Ref, {ok, Engine, Warnings}}`
 /// or `{Ref, {error, Reason :: binary()}}`. Recovery runs on the engine runtime.
 #[rustler::nif]
 fn open<'a>(
@@ -50,7 +62,7 @@ fn open<'a>(
     opts: Term<'a>,
     tag: Term<'a>,
 ) -> NifResult<Atom> {
-    let cfg = config_from(dir, node_name, opts)?;
+    let cfg = config_from(dir, node_name, opts, env.pid())?;
     let reply = ReplyTo::new(env, tag);
     runtime().spawn(async move {
         match Store::open(cfg).await {

@@ -7,6 +7,7 @@
 
 mod atoms;
 mod barrier;
+mod cluster;
 mod codec;
 mod engine;
 mod packed_terms;

@@ -2,14 +2,18 @@
 //! log ([`khepri_log`]), a state machine applying [`khepri_core`] commands, and a
 //! [`Store`] handle that the NIF drives.
 
+pub mod forward;
 pub mod log_store;
+pub mod membership;
 pub mod network;
 pub mod node_name;
 pub mod responder;
+pub mod rpc;
 pub mod runtime;
 pub mod snapshot;
 pub mod state_machine;
 pub mod store;
+pub mod transport;
 pub mod types;
 
 pub use responder::CallbackResponder;

@@ -211,8 +211,9 @@ impl RaftLogReader<TypeConfig> for LogStore {
         }
         let cache_first = inner.entries.front().map_or(u64::MAX, |e| e.index());
         let mut out = Vec::with_capacity((end - start + 1) as usize);
-        // Older than the cache: read back from disk.
-        for index in start..=end.min(cache_first.saturating_sub(1)) {
+        // Older than the cache: read back from disk. Exclusive of
+        // `cache_first`, which may be 0 (a cache holding entry 0).
+        for index in start..cache_first.min(end + 1) {
             out.push(inner.read_from_disk(index)?);
         }
         let from = inner

@@ -1,63 +1,166 @@
-//! The network between members. A single-member store never uses it; the
-//! Erlang-distribution transport replaces this stub when clustering lands.
+//! openraft's network over the [`Transport`]: each RPC is encoded with
+//! MessagePack and carried by Erlang distribution (see `transport`).
+//!
+//! Snapshots go in chunks of [`SNAPSHOT_CHUNK`] bytes, one call each, so a
+//! large snapshot never holds the distribution channel (and the heartbeats
+//! behind it) for long.
 
+use crate::transport::{CallError, RpcKind, SnapshotChunk, Transport};
 use crate::types::{TypeConfig, Vote};
-use openraft::error::{RPCError, StreamingError, Unreachable};
+use openraft::error::{NetworkError, RPCError, ReplicationClosed, StreamingError, Unreachable};
 use openraft::network::{RPCOption, RaftNetworkFactory};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
 use openraft::{BasicNode, OptionalSend, RaftNetworkV2};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::future::Future;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Network factory for a store without peers.
-pub struct NoPeers;
+/// Bytes of snapshot per call.
+pub const SNAPSHOT_CHUNK: usize = 1 << 20;
 
-/// A connection that cannot reach anyone.
-pub struct NoConnection;
+/// How long one snapshot chunk may take to arrive and be stored.
+const CHUNK_TTL: Duration = Duration::from_secs(10);
 
-fn unreachable() -> Unreachable<TypeConfig> {
-    Unreachable::new(&io::Error::other(
-        "this store has no transport to other members",
-    ))
+/// Makes connections to the other members.
+pub struct Network {
+    transport: Arc<Transport>,
+    transfers: Arc<AtomicU64>,
 }
 
-impl RaftNetworkFactory<TypeConfig> for NoPeers {
-    type Network = NoConnection;
-
-    async fn new_client(&mut self, _target: u64, _node: &BasicNode) -> NoConnection {
-        NoConnection
+impl Network {
+    /// A network over `transport`.
+    pub fn new(transport: Arc<Transport>) -> Self {
+        Network {
+            transport,
+            // Distinct across restarts of this member, so a receiver never
+            // appends to a transfer of an earlier run.
+            transfers: Arc::new(AtomicU64::new(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_nanos() as u64),
+            )),
+        }
     }
 }
 
-impl RaftNetworkV2<TypeConfig> for NoConnection {
+/// A connection to the member on one Erlang node.
+pub struct Connection {
+    transport: Arc<Transport>,
+    transfers: Arc<AtomicU64>,
+    /// The Erlang node name (the member's `BasicNode` address).
+    target: String,
+}
+
+impl RaftNetworkFactory<TypeConfig> for Network {
+    type Network = Connection;
+
+    async fn new_client(&mut self, _target: u64, node: &BasicNode) -> Connection {
+        Connection {
+            transport: self.transport.clone(),
+            transfers: self.transfers.clone(),
+            target: node.addr.clone(),
+        }
+    }
+}
+
+fn to_rpc_error(e: CallError) -> RPCError<TypeConfig> {
+    match e {
+        CallError::Unreachable(text) => {
+            RPCError::Unreachable(Unreachable::new(&io::Error::other(text)))
+        }
+        CallError::Remote(text) => RPCError::Network(NetworkError::new(&io::Error::other(text))),
+    }
+}
+
+impl Connection {
+    async fn call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        kind: RpcKind,
+        request: &Req,
+        ttl: Duration,
+    ) -> Result<Resp, RPCError<TypeConfig>> {
+        let bytes = self
+            .transport
+            .call(&self.target, kind, request, ttl)
+            .await
+            .map_err(to_rpc_error)?;
+        rmp_serde::from_slice(&bytes)
+            .map_err(|e| RPCError::Network(NetworkError::new(&io::Error::other(e.to_string()))))
+    }
+}
+
+impl RaftNetworkV2<TypeConfig> for Connection {
     type SnapshotData = std::io::Cursor<Vec<u8>>;
 
     async fn append_entries(
         &mut self,
-        _rpc: AppendEntriesRequest<TypeConfig>,
-        _option: RPCOption,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
     ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
-        Err(RPCError::Unreachable(unreachable()))
+        self.call(RpcKind::Append, &rpc, option.hard_ttl()).await
     }
 
     async fn vote(
         &mut self,
-        _rpc: VoteRequest<TypeConfig>,
-        _option: RPCOption,
+        rpc: VoteRequest<TypeConfig>,
+        option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
-        Err(RPCError::Unreachable(unreachable()))
+        self.call(RpcKind::Vote, &rpc, option.hard_ttl()).await
+    }
+
+    async fn pre_vote(
+        &mut self,
+        rpc: VoteRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.call(RpcKind::PreVote, &rpc, option.hard_ttl()).await
     }
 
     async fn full_snapshot(
         &mut self,
-        _vote: Vote,
-        _snapshot: openraft::alias::SnapshotOf<TypeConfig, Self::SnapshotData>,
-        _cancel: impl std::future::Future<Output = openraft::error::ReplicationClosed>
-            + OptionalSend
-            + 'static,
+        vote: Vote,
+        snapshot: openraft::alias::SnapshotOf<TypeConfig, Self::SnapshotData>,
+        cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
         _option: RPCOption,
     ) -> Result<SnapshotResponse<TypeConfig>, StreamingError<TypeConfig>> {
-        Err(StreamingError::Unreachable(unreachable()))
+        let transfer = self.transfers.fetch_add(1, Ordering::Relaxed);
+        let bytes = snapshot.snapshot.into_inner();
+        let meta = snapshot.meta;
+        let send = async {
+            let mut offset = 0usize;
+            loop {
+                let end = (offset + SNAPSHOT_CHUNK).min(bytes.len());
+                let last = end == bytes.len();
+                let chunk = SnapshotChunk {
+                    transfer,
+                    offset: offset as u64,
+                    data: bytes[offset..end].to_vec(),
+                    last: last.then(|| (vote, meta.clone())),
+                };
+                let answer: Option<SnapshotResponse<TypeConfig>> = self
+                    .call(RpcKind::SnapshotChunk, &chunk, CHUNK_TTL)
+                    .await
+                    .map_err(StreamingError::from)?;
+                match answer {
+                    Some(response) => return Ok(response),
+                    None if last => {
+                        return Err(StreamingError::from(to_rpc_error(CallError::Remote(
+                            "the last chunk was not answered with a response".into(),
+                        ))))
+                    }
+                    None => offset = end,
+                }
+            }
+        };
+        tokio::select! {
+            closed = cancel => Err(StreamingError::Closed(closed)),
+            result = send => result,
+        }
     }
 }

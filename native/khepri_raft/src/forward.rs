@@ -1,0 +1,221 @@
+//! Writes and read barriers issued on a member that does not lead.
+//!
+//! A follower's proposer sends each batch of writes to the leader in one
+//! call ([`RpcKind::Forward`]); the leader submits them in order and answers
+//! with each write's outcome. The follower then waits until it has applied
+//! the last of those entries itself before answering its callers, so a
+//! caller reads its own write on its own node (SPEC 4.8, `reply_from`
+//! local). Every kind of write (plain, async, transaction commit) goes
+//! through this one path.
+//!
+//! A read barrier on a follower asks the leader for its read index
+//! ([`RpcKind::ReadIndex`], openraft's linearizable read on the leader) and
+//! waits until it has applied that far.
+
+use crate::store::Store;
+use crate::transport::{Answer, RpcKind, Transport};
+use crate::types::{ClientWriteResult, Raft};
+use crate::WriteOutcome;
+use crate::{store::WriteResponder, CallbackResponder};
+use futures::future::{FutureExt, Shared};
+use khepri_core::Command;
+use openraft::error::{ClientWriteError, ForwardToLeader};
+use openraft::raft::responder::Responder;
+use openraft::type_config::async_runtime::WatchReceiver;
+use openraft::ReadPolicy;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+/// How long a forwarded batch may wait for the leader's answer. A leader
+/// that is gone or cut off answers nothing; its writes are then answered
+/// `not_leader`, and the caller retries or times out first.
+const FORWARD_TTL: Duration = Duration::from_secs(10);
+
+/// How long a follower waits to apply a write the leader has committed
+/// before answering anyway (it is cut off or far behind).
+const APPLY_WAIT: Duration = Duration::from_secs(30);
+
+/// A forwarded batch under way: resolves to the highest log index among its
+/// writes (0 when none was applied).
+pub(crate) type InFlight = Shared<oneshot::Receiver<u64>>;
+
+/// Where a submitted write may be applied.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Here when this member leads, else forwarded to the leader.
+    Any,
+    /// Here only: it was forwarded by another member, and bouncing it on
+    /// would let two members with stale views pass it back and forth.
+    Local,
+}
+
+/// The node name of the leader when another member leads.
+pub(crate) fn forward_target(raft: &Raft, node_id: u64) -> Option<String> {
+    let metrics = raft.metrics();
+    let m = metrics.borrow_watched();
+    let leader = m.current_leader.filter(|l| *l != node_id)?;
+    let name = m
+        .membership_config
+        .membership()
+        .nodes()
+        .find(|(id, _)| **id == leader)
+        .map(|(_, n)| n.addr.clone());
+    name
+}
+
+fn not_leader() -> ClientWriteResult {
+    Err(ClientWriteError::ForwardToLeader(ForwardToLeader::empty()))
+}
+
+/// Sends `batch` to the leader on node `target` and answers each write's
+/// responder once this member applied the batch. Returns the batch's
+/// [`InFlight`] handle.
+pub(crate) fn forward_batch(
+    raft: Raft,
+    transport: Arc<Transport>,
+    target: String,
+    batch: Vec<(Command, WriteResponder)>,
+) -> InFlight {
+    let (done, in_flight) = oneshot::channel();
+    tokio::spawn(async move {
+        let (commands, responders): (Vec<Command>, Vec<WriteResponder>) = batch.into_iter().unzip();
+        let answer = transport
+            .call(&target, RpcKind::Forward, &commands, FORWARD_TTL)
+            .await;
+        drop(commands);
+        let results: Vec<WriteOutcome> = answer
+            .ok()
+            .and_then(|bytes| rmp_serde::from_slice::<Vec<WriteOutcome>>(&bytes).ok())
+            .filter(|r| r.len() == responders.len())
+            // Lost on the way or refused: the caller retries or times out.
+            .unwrap_or_else(|| responders.iter().map(|_| Some(not_leader())).collect());
+        let index = results
+            .iter()
+            .filter_map(|r| match r {
+                Some(Ok(response)) => Some(response.log_id.index),
+                _ => None,
+            })
+            .max();
+        if let Some(i) = index {
+            let _ = raft
+                .wait(Some(APPLY_WAIT))
+                .applied_index_at_least(Some(i), "forwarded writes applied")
+                .await;
+        }
+        for (result, responder) in results.into_iter().zip(responders) {
+            match result {
+                Some(r) => {
+                    Responder::<crate::TypeConfig, ClientWriteResult>::on_complete(responder, r)
+                }
+                // The leader stopped before answering: dropping answers `None`.
+                None => drop(responder),
+            }
+        }
+        let _ = done.send(index.unwrap_or(0));
+    });
+    in_flight.shared()
+}
+
+/// The outcomes of a forwarded batch, gathered as the leader applies them.
+struct Gathered {
+    outcomes: Vec<WriteOutcome>,
+    left: usize,
+    done: Option<Box<dyn FnOnce(Answer) + Send>>,
+}
+
+impl Store {
+    /// Takes a batch of writes forwarded by another member and submits them
+    /// here, in order; `done` gets the encoded outcomes once all are
+    /// applied (it may be called on this thread, before this returns).
+    pub fn accept_forward(&self, body: &[u8], done: impl FnOnce(Answer) + Send + 'static) {
+        let commands: Vec<Command> = match rmp_serde::from_slice(body) {
+            Ok(c) => c,
+            Err(e) => return done(Err(format!("undecodable forwarded writes: {e}"))),
+        };
+        if commands.is_empty() {
+            return done(rmp_serde::to_vec(&Vec::<WriteOutcome>::new()).map_err(|e| e.to_string()));
+        }
+        let gathered = Arc::new(Mutex::new(Gathered {
+            outcomes: commands.iter().map(|_| None).collect(),
+            left: commands.len(),
+            done: Some(Box::new(done)),
+        }));
+        for (i, command) in commands.into_iter().enumerate() {
+            let gathered = gathered.clone();
+            let responder = CallbackResponder::new(move |outcome: WriteOutcome| {
+                let mut g = gathered.lock().unwrap_or_else(|p| p.into_inner());
+                g.outcomes[i] = outcome;
+                g.left -= 1;
+                if g.left == 0 {
+                    let outcomes = std::mem::take(&mut g.outcomes);
+                    let done = g.done.take();
+                    drop(g);
+                    if let Some(done) = done {
+                        done(rmp_serde::to_vec(&outcomes).map_err(|e| e.to_string()));
+                    }
+                }
+            });
+            // A stopping store hands the responder back; dropping it
+            // records `None` for this write.
+            let _ = self.submit_routed(command, responder, Route::Local);
+        }
+    }
+
+    /// The index a linearizable read must wait for: the leader's read index,
+    /// asked of the leader when another member leads. `None` when no leader
+    /// confirms one before `deadline`.
+    pub(crate) async fn read_index(&self, deadline: Instant) -> Option<u64> {
+        loop {
+            let local = tokio::time::timeout_at(
+                deadline,
+                self.raft().ensure_linearizable(ReadPolicy::ReadIndex),
+            )
+            .await
+            .ok()?;
+            let error = match local {
+                Ok(read_log_id) => return Some(read_log_id.index()),
+                Err(e) => e,
+            };
+            error.forward_to_leader()?;
+            match forward_target(self.raft(), self.node_id()) {
+                Some(leader) => {
+                    let ttl = deadline.saturating_duration_since(Instant::now());
+                    let asked = self
+                        .transport()
+                        .call(&leader, RpcKind::ReadIndex, &(), ttl)
+                        .await;
+                    if let Some(index) = asked
+                        .ok()
+                        .and_then(|bytes| rmp_serde::from_slice::<u64>(&bytes).ok())
+                    {
+                        return Some(index);
+                    }
+                    // That member no longer leads, or did not answer: ask
+                    // again once the view has had time to change.
+                    let pause = Instant::now() + Duration::from_millis(20);
+                    if pause >= deadline {
+                        return None;
+                    }
+                    tokio::time::sleep_until(pause).await;
+                }
+                None => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if !self.wait_for_leader(None, left).await {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Answers a read-index call from a follower: this leader's read index,
+    /// confirmed by a quorum.
+    pub(crate) async fn answer_read_index(&self) -> Answer {
+        match self.raft().ensure_linearizable(ReadPolicy::ReadIndex).await {
+            Ok(read_log_id) => rmp_serde::to_vec(&read_log_id.index()).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
