@@ -87,8 +87,9 @@ async_tag(Caller, Correlation) ->
     {'$khepri_async', Caller, Correlation}.
 
 %% @private
-handle_info({{'$khepri_async', _, _}, _} = Reply, #{store_id := StoreId} = State) ->
-    notify_async(StoreId, [Reply | drain_async()]),
+handle_info({{'$khepri_async', _, _}, _} = Reply,
+            #{store_id := StoreId, engine := Engine} = State) ->
+    notify_async(StoreId, Engine, [Reply | drain_async()]),
     {noreply, State};
 handle_info(Msg, State) when element(1, Msg) =:= '$khepri_rpc';
                              element(1, Msg) =:= '$khepri_rpc_in';
@@ -145,8 +146,12 @@ drain_async() ->
         []
     end.
 
-notify_async(StoreId, Replies) ->
-    From = {StoreId, node()},
+%% Applied notifications name the leader that committed them (SPEC 4.8).
+notify_async(StoreId, Engine, Replies) ->
+    From = case khepri_nif:leader(Engine) of
+               Leader when is_binary(Leader) -> {StoreId, binary_to_atom(Leader, utf8)};
+               undefined -> {StoreId, node()}
+           end,
     Applied = [{Caller, {Corr, khepri_command:to_map(R)}}
                || {{_, Caller, Corr}, R} <- Replies,
                   Corr =/= undefined, R =/= {error, not_leader}],

@@ -10,7 +10,7 @@
 -include("khepri.hrl").
 
 %% Runs on a peer (see snapshot test).
--export([put_keys/2]).
+-export([put_keys/2, increment/3, async_put/3, leader_name/1]).
 
 -import(khepri_test_helpers, [tmp_dir/1, wait_until/2, ensure_distributed/0,
                               peer_args/0]).
@@ -35,6 +35,36 @@ three_member_cluster_test_() ->
             ?assertEqual(ok, on(C, khepri_cluster, join, [S, A, 30000])),
             assert_membership(S, Nodes),
             read_all_on_each(S, Nodes)
+        end)
+    end}.
+
+%% Transactions and async writes issued on followers are forwarded to the
+%% leader; concurrent increments from every node all commit exactly once.
+follower_transactions_and_async_writes_test_() ->
+    {timeout, 300, fun() ->
+        S = cl_followers,
+        with_cluster("followers", S, 3, fun(Nodes, _, _) ->
+            ok = on(hd(Nodes), khepri, put, [S, [counter], 0]),
+            Self = self(),
+            Ref = make_ref(),
+            [spawn_link(fun() -> Self ! {Ref, on(N, ?MODULE, increment, [S, [counter], 20])} end)
+             || N <- Nodes],
+            Seen = lists:append([receive {Ref, Vs} -> Vs after ?CALL_TIMEOUT -> error(timeout) end
+                                 || _ <- Nodes]),
+            %% each increment saw a distinct value: none was applied twice
+            ?assertEqual(lists:seq(1, 60), lists:sort(Seen)),
+            [begin
+                 ?assertEqual(ok, on(N, khepri, fence, [S, 10000])),
+                 ?assertEqual({ok, 60}, on(N, khepri, get, [S, [counter]]))
+             end || N <- Nodes],
+            %% an async write with a correlation on each node is notified
+            %% with the leader's member id, and is readable there after a fence
+            Leader = binary_to_atom(on(hd(Nodes), ?MODULE, leader_name, [S])),
+            [?assertMatch({{S, Leader}, [{42, {ok, _}}]},
+                          on(N, ?MODULE, async_put, [S, [async, atom_to_binary(N)], N]))
+             || N <- Nodes],
+            [?assertEqual({ok, W}, on(R, khepri, get, [S, [async, atom_to_binary(W)]]))
+             || R <- Nodes, W <- Nodes, on(R, khepri, fence, [S, 10000]) =:= ok]
         end)
     end}.
 
@@ -345,3 +375,31 @@ snap_keys(Node, S) ->
 put_keys(S, N) ->
     lists:foreach(fun(K) -> ok = khepri:put(S, snap_key(K), K) end,
                   lists:seq(1, N)).
+
+%% @private Runs on a peer: `N' increments of the integer at `Path', each a
+%% transaction; the values they wrote.
+increment(S, Path, N) ->
+    [begin
+         {ok, V} = khepri:transaction(
+                     S, fun() ->
+                                {ok, Old} = khepri_tx:get(Path),
+                                ok = khepri_tx:put(Path, Old + 1),
+                                Old + 1
+                        end, rw),
+         V
+     end || _ <- lists:seq(1, N)].
+
+%% @private Runs on a peer: an async put with correlation 42;
+%% the notification's member id and its `handle_async_ret' decoding.
+async_put(S, Path, Value) ->
+    ok = khepri:put(S, Path, Value, #{async => 42}),
+    receive
+        {ra_event, From, _} = Event -> {From, khepri:handle_async_ret(S, Event)}
+    after ?CALL_TIMEOUT ->
+        error(no_async_notification)
+    end.
+
+%% @private Runs on a peer: the leader this member knows.
+leader_name(S) ->
+    {ok, Engine} = khepri_store:engine(S),
+    khepri_nif:leader(Engine).
