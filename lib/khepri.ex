@@ -214,6 +214,30 @@ defmodule Khepri do
   defdelegate stop(store_id), to: :khepri
 
   @doc """
+  Leaves the cluster, deletes the local data of the default store and
+  stops it. Same as `Khepri.Cluster.reset/0`.
+  """
+  @spec reset() :: :ok | error()
+  defdelegate reset(), to: :khepri
+
+  @doc """
+  `reset(store_id)` or `reset(timeout)`. Same as `Khepri.Cluster.reset/1`.
+
+  ## Example
+
+      :ok = Khepri.reset(:my_store)
+  """
+  @spec reset(store_id() | timeout()) :: :ok | error()
+  defdelegate reset(store_id_or_timeout), to: :khepri
+
+  @doc """
+  Leaves the cluster (within `timeout`), deletes the local data of
+  `store_id` and stops it. Same as `Khepri.Cluster.reset/2`.
+  """
+  @spec reset(store_id(), timeout()) :: :ok | error()
+  defdelegate reset(store_id, timeout), to: :khepri
+
+  @doc """
   Returns the ids of the stores running on this node.
 
   ## Example

@@ -13,7 +13,7 @@
 -compile({no_auto_import, [get/1, put/2]}).
 
 -export([start/0, start/1, start/2, start/3,
-         stop/0, stop/1,
+         stop/0, stop/1, reset/0, reset/1, reset/2,
          get_store_ids/0,
          info/0, info/1, info/2,
          export/2, export/3, export/4, import/2, import/3]).
@@ -171,6 +171,14 @@ stop(StoreId) when is_atom(StoreId) ->
         undefined -> ok;
         _ -> khepri_sup:stop_store(StoreId)
     end.
+
+%% @doc Same as `khepri_cluster:reset/0': leaves the cluster and deletes the
+%% default store's local data.
+reset() -> khepri_cluster:reset().
+%% @doc Same as `khepri_cluster:reset/1' (`StoreId' or `Timeout').
+reset(StoreIdOrTimeout) -> khepri_cluster:reset(StoreIdOrTimeout).
+%% @doc Same as `khepri_cluster:reset/2'.
+reset(StoreId, Timeout) -> khepri_cluster:reset(StoreId, Timeout).
 
 %% @doc The ids of the stores running on this node.
 -spec get_store_ids() -> [store_id()].

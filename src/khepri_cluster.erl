@@ -88,7 +88,7 @@ join(S, RemoteNode, Timeout) when is_atom(S), is_atom(RemoteNode), ?IS_TIMEOUT(T
                                    #{store_id => S, node => RemoteNode})},
     case khepri_store:engine(S) of
         error ->
-            {error, noproc};
+            {error, ?khepri_error(not_a_khepri_store, #{store_id => S})};
         {ok, _} when RemoteNode =:= node() ->
             ok;
         {ok, Engine} ->
@@ -316,8 +316,9 @@ wait_for_effective_behaviour(S, Behaviour) ->
     wait_for_effective_behaviour(S, Behaviour, khepri_env:default_timeout()).
 %% @doc `ok' once the cluster supports API behaviour `Behaviour'.
 wait_for_effective_behaviour(S, Behaviour, Timeout) ->
-    case lists:member(Behaviour, [khepri, khepri_adv, khepri_tx, khepri_tx_adv,
-                                  khepri_cluster, khepri_projection]) of
+    %% Upstream passes behaviour names (`khepri_tx:does_api_comply_with/1');
+    %% every member of this engine has all of them.
+    case khepri_tx:does_api_comply_with(Behaviour) of
         true -> wait_for_leader(S, Timeout);
         false -> {error, ?khepri_error(unknown_api_hehaviour, #{behaviour => Behaviour})}
     end.

@@ -187,10 +187,13 @@ bad_input_test_() ->
                          on(A, khepri_cluster, join, [S, B, 10000])),
             assert_serves(A, S, [bad, k2]),
             ?assertEqual({ok, [A]}, on(A, khepri_cluster, nodes, [S])),
-            case on(A, khepri_cluster, reset, [never_started_store]) of
-                {error, {khepri, not_a_khepri_store, _}} -> ok;
-                Other -> ?assertEqual({error, noproc}, Other)
-            end,
+            ?assertMatch({error, {khepri, not_a_khepri_store, #{store_id := never_started_store}}},
+                         on(A, khepri_cluster, reset, [never_started_store])),
+            ?assertMatch({error, {khepri, not_a_khepri_store, #{store_id := never_started_store}}},
+                         on(A, khepri_cluster, join, [never_started_store, B])),
+            %% a store id the remote node does not run: nothing half-joined
+            ?assertMatch({error, {khepri, failed_to_join_remote_khepri_node, _}},
+                         on(A, khepri_cluster, join, [S, B])),
             assert_serves(A, S, [bad, k3])
         end)
     end}.

@@ -652,9 +652,28 @@ impl SegmentedLog {
     /// when this returns `Ok` every record is durable. On an I/O error the
     /// handle is poisoned (see [`LogError::Poisoned`]).
     pub fn append(&mut self, records: &[(u64, &[u8])]) -> Result<(), LogError> {
+        self.append_with(records, true).map(|_| ())
+    }
+
+    /// Like [`append`](Self::append), but leaves the records written to the
+    /// tail segment unsynced: returns a handle to that segment's file, whose
+    /// `sync_data` (on any thread) makes them durable, or `None` when
+    /// everything is durable already (a record that starts a new segment
+    /// is synced here, as creating a segment requires every earlier record
+    /// on disk). Until that sync the records may be lost in a crash; the
+    /// caller must not report them durable before it.
+    pub fn append_unsynced(&mut self, records: &[(u64, &[u8])]) -> Result<Option<File>, LogError> {
+        self.append_with(records, false)
+    }
+
+    fn append_with(
+        &mut self,
+        records: &[(u64, &[u8])],
+        sync: bool,
+    ) -> Result<Option<File>, LogError> {
         self.check_usable()?;
         let Some(&(first_new, _)) = records.first() else {
-            return Ok(());
+            return Ok(None);
         };
         // Validate everything first so a bad call changes nothing.
         let mut expected = match self.last_index() {
@@ -680,13 +699,24 @@ impl SegmentedLog {
         }
 
         let batches = self.plan(records);
+        let mut unsynced = false;
         for batch in batches {
-            if let Err(e) = self.write_batch(batch) {
+            unsynced = !sync && batch.existing.is_some();
+            if let Err(e) = self.write_batch(batch, sync) {
                 self.poisoned = true;
                 return Err(e);
             }
         }
-        Ok(())
+        match self.segments.last() {
+            Some(tail) if unsynced => {
+                let file = tail.file.try_clone().map_err(io_err(&tail.path));
+                if file.is_err() {
+                    self.poisoned = true;
+                }
+                file.map(Some)
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Splits `records` into per-segment writes: fill the tail, then open new
@@ -742,19 +772,25 @@ impl SegmentedLog {
         batches
     }
 
-    /// Writes and syncs one planned batch, then records it in memory.
-    fn write_batch(&mut self, b: Batch) -> Result<(), LogError> {
+    /// Writes one planned batch (and syncs it unless `sync` is false and it
+    /// goes to an existing segment), then records it in memory.
+    fn write_batch(&mut self, b: Batch, sync: bool) -> Result<(), LogError> {
         match b.existing {
             Some(i) => {
                 let seg = &mut self.segments[i];
                 seg.file
                     .write_all_at(&b.buf, b.write_at)
-                    .and_then(|()| seg.file.sync_data())
+                    .and_then(|()| if sync { seg.file.sync_data() } else { Ok(()) })
                     .map_err(io_err(&seg.path))?;
                 seg.offsets.extend_from_slice(&b.offsets);
                 seg.write_off = b.end;
             }
             None => {
+                // The tail may hold records appended unsynced: they must be
+                // on disk before a later segment exists (cheap when clean).
+                if let Some(tail) = self.segments.last() {
+                    tail.file.sync_data().map_err(io_err(&tail.path))?;
+                }
                 let path = self.dir.join(segment_name(b.first));
                 let file = OpenOptions::new()
                     .read(true)

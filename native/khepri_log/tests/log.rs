@@ -602,3 +602,31 @@ fn read_verifies_checksum() {
     }
     assert_eq!(log.read(first).unwrap(), Some(payload(first)));
 }
+
+#[test]
+fn unsynced_appends_hand_back_the_tail_to_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    let (mut log, _) = open(&dir);
+    // The first record creates a segment, which is synced at once.
+    let p1 = payload(1);
+    assert!(log.append_unsynced(&[(1, &p1[..])]).unwrap().is_none());
+    // Later ones go to that segment and are left for the caller to sync.
+    let mut last_handle = None;
+    for i in 2..=60u64 {
+        let p = payload(i);
+        match log.append_unsynced(&[(i, &p[..])]).unwrap() {
+            Some(file) => last_handle = Some(file),
+            // A rollover syncs the tail before it and the new segment.
+            None => assert_eq!(log.segment_count() as u64, segs(&dir).len() as u64),
+        }
+    }
+    assert!(log.segment_count() > 1, "the records span segments");
+    last_handle.expect("a tail to sync").sync_data().unwrap();
+    for i in 1..=60 {
+        assert_eq!(log.read(i).unwrap(), Some(payload(i)), "read {i}");
+    }
+    drop(log);
+    let (_, rec) = open(&dir);
+    assert_eq!(rec.records, expected(1..=60));
+}

@@ -12,6 +12,7 @@
 //! ([`RpcKind::ReadIndex`], openraft's linearizable read on the leader) and
 //! waits until it has applied that far.
 
+use crate::node_name::node_id_of;
 use crate::store::Store;
 use crate::transport::{Answer, RpcKind, Transport};
 use crate::types::{ClientWriteResult, Raft};
@@ -53,16 +54,35 @@ pub(crate) enum Route {
 
 /// The node name of the leader when another member leads.
 pub(crate) fn forward_target(raft: &Raft, node_id: u64) -> Option<String> {
+    match role(raft, node_id) {
+        Role::Follows(leader) => Some(leader),
+        _ => None,
+    }
+}
+
+/// What this member is to the others, as far as writes are concerned.
+pub(crate) enum Role {
+    /// Another member leads, on this node.
+    Follows(String),
+    /// This member leads and has others to replicate to.
+    LeadsOthers,
+    /// Alone, or no leader known: writes are handed to openraft here.
+    Other,
+}
+
+/// This member's [`Role`] in its latest metrics.
+pub(crate) fn role(raft: &Raft, node_id: u64) -> Role {
     let metrics = raft.metrics();
     let m = metrics.borrow_watched();
-    let leader = m.current_leader.filter(|l| *l != node_id)?;
-    let name = m
-        .membership_config
-        .membership()
-        .nodes()
-        .find(|(id, _)| **id == leader)
-        .map(|(_, n)| n.addr.clone());
-    name
+    let membership = m.membership_config.membership();
+    match m.current_leader {
+        Some(l) if l == node_id && membership.nodes().nth(1).is_some() => Role::LeadsOthers,
+        Some(l) if l != node_id => membership
+            .nodes()
+            .find(|(id, _)| **id == l)
+            .map_or(Role::Other, |(_, n)| Role::Follows(n.addr.clone())),
+        _ => Role::Other,
+    }
 }
 
 fn not_leader() -> ClientWriteResult {
@@ -81,12 +101,21 @@ pub(crate) fn forward_batch(
     let (done, in_flight) = oneshot::channel();
     tokio::spawn(async move {
         let (commands, responders): (Vec<Command>, Vec<WriteResponder>) = batch.into_iter().unzip();
-        let answer = transport
-            .call(&target, RpcKind::Forward, &commands, FORWARD_TTL)
-            .await;
+        // A leader that died or was cut off answers nothing: give up as soon
+        // as another leader is known, rather than at the call's timeout
+        // (read barriers on this member wait for this batch).
+        let target_id = node_id_of(&target);
+        let wait = raft.wait(Some(FORWARD_TTL));
+        let leader_changed = wait.metrics(
+            move |m| m.current_leader.is_some() && m.current_leader != Some(target_id),
+            "another leader",
+        );
+        let answer = tokio::select! {
+            answer = transport.call(&target, RpcKind::Forward, &commands, FORWARD_TTL) => answer.ok(),
+            _ = leader_changed => None,
+        };
         drop(commands);
         let results: Vec<WriteOutcome> = answer
-            .ok()
             .and_then(|bytes| rmp_serde::from_slice::<Vec<WriteOutcome>>(&bytes).ok())
             .filter(|r| r.len() == responders.len())
             // Lost on the way or refused: the caller retries or times out.

@@ -5,6 +5,7 @@
 //! replicate them. Older entries (a lagging follower, a restart) are read
 //! back from disk, so memory does not grow with the log between snapshots.
 
+use crate::flusher::Flusher;
 use crate::types::{Entry, LogId, TypeConfig, Vote};
 use khepri_log::{read_small, write_atomic, LogConfig, SegmentedLog};
 use openraft::entry::RaftEntry;
@@ -15,6 +16,7 @@ use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 const VOTE_FILE: &str = "vote";
@@ -28,6 +30,10 @@ pub const CACHED_ENTRIES: usize = 4096;
 #[derive(Clone)]
 pub struct LogStore {
     inner: Arc<Mutex<Inner>>,
+    /// Syncs appends off the append path while `defer_sync` is set.
+    flusher: Arc<Flusher>,
+    /// Set while this member leads others (see `flusher`).
+    defer_sync: Arc<AtomicBool>,
 }
 
 struct Inner {
@@ -115,9 +121,17 @@ impl LogStore {
         Ok((
             LogStore {
                 inner: Arc::new(Mutex::new(inner)),
+                flusher: Arc::new(Flusher::start()?),
+                defer_sync: Arc::new(AtomicBool::new(false)),
             },
             recovery.warnings,
         ))
+    }
+
+    /// Whether appends return before their fdatasync (a leader with
+    /// followers) or after it.
+    pub fn set_deferred_sync(&self, deferred: bool) {
+        self.defer_sync.store(deferred, Ordering::Release);
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -282,13 +296,20 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(io::Error::other)?;
         let records: Vec<(u64, &[u8])> = encoded.iter().map(|(i, b)| (*i, b.as_slice())).collect();
+        if self.flusher.failed() {
+            return Err(io::Error::other("an earlier log sync failed"));
+        }
+        // Batches already with the flusher are reported first, in order.
+        let deferred = self.defer_sync.load(Ordering::Acquire) || self.flusher.busy();
         let mut inner = self.lock();
         // One write and one fdatasync for the whole batch, while openraft keeps
         // queueing the next one: that is where group commit comes from.
-        let result = inner
-            .log()?
-            .append(&records)
-            .map_err(|e| io::Error::other(e.to_string()));
+        let result = if deferred {
+            inner.log()?.append_unsynced(&records)
+        } else {
+            inner.log()?.append(&records).map(|()| None)
+        }
+        .map_err(|e| io::Error::other(e.to_string()));
         if result.is_ok() {
             inner.last = entries.last().map(|e| e.log_id()).or(inner.last);
             inner.entries.extend(entries);
@@ -297,8 +318,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         }
         drop(inner);
         // On error openraft stops the store: the callback is not called.
-        result?;
-        callback.io_completed(Ok(()));
+        let unsynced = result?;
+        if deferred {
+            self.flusher.push(unsynced, callback);
+        } else {
+            callback.io_completed(Ok(()));
+        }
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! A running member of a store: the Raft instance, its storage, and the queue
 //! through which the NIF submits commands without blocking a scheduler.
 
-use crate::forward::{forward_batch, forward_target, InFlight, Route};
+use crate::forward::{forward_batch, role, InFlight, Role, Route};
 use crate::log_store::LogStore;
 use crate::network::Network;
 use crate::node_name::node_id_of;
@@ -149,6 +149,9 @@ impl Store {
             // An isolated member must not raise its term and unseat the
             // leader when it comes back.
             enable_pre_vote: Some(true),
+            // Replicate entries once written, before the leader's own sync
+            // completes (`flusher`): the two overlap.
+            broadcast_submitted_on_append: Some(true),
             ..Default::default()
         }
         .validate()
@@ -190,6 +193,7 @@ impl Store {
             returning.clone(),
             transport.clone(),
             node_id,
+            log.clone(),
         ));
         Ok((
             Store {
@@ -396,6 +400,7 @@ async fn propose(
     returning: Arc<AtomicIsize>,
     transport: Arc<Transport>,
     node_id: u64,
+    log: LogStore,
 ) {
     let mut batch = Vec::with_capacity(256);
     let mut forwarded: Vec<InFlight> = Vec::new();
@@ -421,7 +426,14 @@ async fn propose(
         // Writes from writers that were never answered (new ones) count
         // below zero; they owe no return.
         returning.fetch_max(0, Ordering::Relaxed);
-        let leader = forward_target(&raft, node_id);
+        let role = role(&raft, node_id);
+        // A leader with followers syncs its log while the entries travel
+        // (see `flusher`); alone, it syncs inline.
+        log.set_deferred_sync(matches!(role, Role::LeadsOthers));
+        let leader = match role {
+            Role::Follows(name) => Some(name),
+            _ => None,
+        };
         for proposal in batch.drain(..) {
             let sent = match (proposal, &leader) {
                 (Proposal::Write(command, responder, Route::Any), Some(_)) => {
