@@ -13,7 +13,7 @@
 -module(khepri_command).
 
 -export([run/3, await/2, to_map/1, dedup/1, correlation/1, deadline/1, remaining/1,
-         pause/2]).
+         pause/2, await_other_leader/2]).
 
 -define(RETRY_MS, 200).
 %% How long a reply is kept for deduplication when the call has no timeout.
@@ -30,9 +30,32 @@ run(StoreId, Command0, Options) ->
                   false -> Command0
               end,
     case maps:get(async, Options, false) of
-        false -> submit(StoreId, Command, deadline(Timeout));
-        Async -> submit_async(StoreId, Command, correlation(Async))
+        false ->
+            Deadline = deadline(Timeout),
+            case submit(StoreId, Command, Deadline) of
+                {ok, _} = Reply -> reply_from(StoreId, Options, Deadline, Reply);
+                Other -> Other
+            end;
+        Async ->
+            submit_async(StoreId, Command, correlation(Async))
     end.
+
+%% The local member answers once it applied the write (the default, `local',
+%% and a stronger `leader'). For `{member, {S, Node}}' the caller must also
+%% read its write on `Node': a fence there waits until it applied
+%% everything committed so far.
+reply_from(StoreId, #{reply_from := {member, {_, Node}}}, Deadline, Reply)
+  when Node =/= node() ->
+    Left = remaining(Deadline),
+    CallTimeout = case Left of infinity -> infinity; _ -> Left + 1000 end,
+    try erpc:call(Node, khepri, fence, [StoreId, Left], CallTimeout) of
+        ok -> Reply;
+        _ -> {error, timeout}
+    catch
+        _:_ -> {error, timeout}
+    end;
+reply_from(_StoreId, _Options, _Deadline, Reply) ->
+    Reply.
 
 %% @doc A dedup marker for a command submitted now: a unique id, the
 %% submitter's clock, and when the reply may be forgotten.
@@ -67,27 +90,36 @@ submit_local(StoreId, Engine, Command, Deadline) ->
             Error
     end.
 
-%% Retried as soon as another leader is known, at the latest after
-%% `RETRY_MS' (SPEC 4.8: every 200 ms while the leader is unreachable).
 retry(StoreId, Command, Deadline) ->
-    case khepri_store:engine(StoreId) of
-        {ok, Engine} ->
-            case remaining(Deadline) of
-                0 ->
-                    {error, timeout};
-                Left ->
-                    Ref = make_ref(),
-                    Failed = case khepri_nif:leader(Engine) of
-                                 L when is_binary(L) -> L;
-                                 undefined -> undefined
-                             end,
-                    ok = khepri_nif:wait_for_leader(Engine, Ref, Failed,
-                                                    min(Left, ?RETRY_MS)),
-                    _ = await(Ref, Deadline),
-                    submit(StoreId, Command, Deadline)
-            end;
-        error ->
-            {error, noproc}
+    case await_other_leader(StoreId, Deadline) of
+        ok -> submit(StoreId, Command, Deadline);
+        timeout -> {error, timeout}
+    end.
+
+%% @doc After a `not_leader' answer: returns as soon as the local member
+%% knows a leader other than the one it knew, at the latest after 200 ms
+%% (SPEC 4.8: retried every 200 ms while the leader is unreachable);
+%% `timeout' when `Deadline' has passed.
+-spec await_other_leader(atom() | reference(), infinity | integer()) -> ok | timeout.
+await_other_leader(Engine, Deadline) when is_reference(Engine) ->
+    await_other_leader({ok, Engine}, Deadline);
+await_other_leader(StoreId, Deadline) when is_atom(StoreId) ->
+    await_other_leader(khepri_store:engine(StoreId), Deadline);
+await_other_leader(Found, Deadline) ->
+    case {Found, remaining(Deadline)} of
+        {_, 0} ->
+            timeout;
+        {{ok, Engine}, Left} ->
+            Ref = make_ref(),
+            Failed = case khepri_nif:leader(Engine) of
+                         L when is_binary(L) -> L;
+                         undefined -> undefined
+                     end,
+            ok = khepri_nif:wait_for_leader(Engine, Ref, Failed, min(Left, ?RETRY_MS)),
+            _ = await(Ref, Deadline),
+            ok;
+        {error, _} ->
+            pause(?RETRY_MS, Deadline)
     end.
 
 %% @doc Waits `Ms' milliseconds if `Deadline' leaves more than that (`ok'),

@@ -16,7 +16,6 @@
 
 -define(PDICT_KEY, '$khepri_tx').
 -define(ABORTED(Reason), {'$__ABORTED_KHEPRI_TX__', Reason}).
--define(RETRY_MS, 200).
 %% Backoff after repeated conflicts: at most this many milliseconds.
 -define(MAX_BACKOFF_MS, 10).
 
@@ -87,7 +86,7 @@ attempt(Engine, FunOrPath, Args, Mode, Limits, Conflicts) ->
     Tx = khepri_nif:tx_begin(Engine),
     case execute(Tx, Mode, FunOrPath, Args) of
         {returned, Result} ->
-            case commit(Tx, Limits) of
+            case commit(Engine, Tx, Limits) of
                 committed ->
                     {committed, Result};
                 retry ->
@@ -148,7 +147,7 @@ sproc(Path, Arity) ->
             throw(?ABORTED(Reason))
     end.
 
-commit(Tx, {Timeout, Deadline, Dups}) ->
+commit(Engine, Tx, {Timeout, Deadline, Dups}) ->
     case khepri_command:remaining(Deadline) of
         0 ->
             %% The fun outlived the call: nothing is committed.
@@ -166,7 +165,7 @@ commit(Tx, {Timeout, Deadline, Dups}) ->
                     case khepri_command:await(Ref, Deadline) of
                         {ok, _} -> committed;
                         {error, tx_conflict} -> retry;
-                        {error, not_leader} -> not_leader(Deadline);
+                        {error, not_leader} -> not_leader(Engine, Deadline);
                         {error, _} = Error -> Error
                     end;
                 {error, _} = Error ->
@@ -174,10 +173,10 @@ commit(Tx, {Timeout, Deadline, Dups}) ->
             end
     end.
 
-%% No leader to commit to (an election under way): wait a little, then run
+%% No leader to commit to (an election under way): wait for one, then run
 %% the fun again on a fresh overlay.
-not_leader(Deadline) ->
-    case khepri_command:pause(?RETRY_MS, Deadline) of
+not_leader(Engine, Deadline) ->
+    case khepri_command:await_other_leader(Engine, Deadline) of
         ok -> retry;
         timeout -> {error, timeout}
     end.

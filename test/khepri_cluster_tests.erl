@@ -10,7 +10,7 @@
 -include("khepri.hrl").
 
 %% Runs on a peer (see snapshot test).
--export([put_keys/2, increment/3, async_put/3, leader_name/1]).
+-export([put_keys/2, increment/3, async_put/3, leader_name/1, put_then_read_on/4]).
 
 -import(khepri_test_helpers, [tmp_dir/1, wait_until/2, ensure_distributed/0,
                               peer_args/0]).
@@ -57,6 +57,12 @@ follower_transactions_and_async_writes_test_() ->
                  ?assertEqual(ok, on(N, khepri, fence, [S, 10000])),
                  ?assertEqual({ok, 60}, on(N, khepri, get, [S, [counter]]))
              end || N <- Nodes],
+            %% `reply_from => {member, M}': the write is readable on M,
+            %% without a fence, when the call returns on another node
+            [A, B, C] = Nodes,
+            [?assertEqual({ok, {from, W}},
+                          on(W, ?MODULE, put_then_read_on, [S, R, [reply_from, atom_to_binary(R)], W]))
+             || {W, R} <- [{A, B}, {B, C}, {C, A}]],
             %% an async write with a correlation on each node is notified
             %% with the leader's member id, and is readable there after a fence
             Leader = binary_to_atom(on(hd(Nodes), ?MODULE, leader_name, [S])),
@@ -406,3 +412,9 @@ async_put(S, Path, Value) ->
 leader_name(S) ->
     {ok, Engine} = khepri_store:engine(S),
     khepri_nif:leader(Engine).
+
+%% @private Runs on a peer: a put answered per `reply_from => {member, M}',
+%% then a local (low-latency) read of it on `M'.
+put_then_read_on(S, Node, Path, Value) ->
+    ok = khepri:put(S, Path, {from, Value}, #{reply_from => {member, {S, Node}}}),
+    erpc:call(Node, khepri, get, [S, Path, #{favor => low_latency}]).
