@@ -256,28 +256,7 @@ defmodule KhepriDefaultStoreTest do
   import Khepri.Path, only: [sigil_p: 2]
 
   setup do
-    n = System.unique_integer([:positive])
-    dir = Path.join(System.tmp_dir!(), "khepri_ex_test_default_#{n}")
-    store = :"khepri_ex_test_default_#{n}"
-    saved = Application.get_all_env(:khepri)
-
-    Application.put_env(:khepri, :default_store_id, store)
-    Application.put_env(:khepri, :default_ra_system, dir)
-
-    on_exit(fn ->
-      :ok = Khepri.stop(store)
-
-      for key <- [:default_store_id, :default_ra_system] do
-        case Keyword.fetch(saved, key) do
-          {:ok, value} -> Application.put_env(:khepri, key, value)
-          :error -> Application.delete_env(:khepri, key)
-        end
-      end
-
-      File.rm_rf!(dir)
-    end)
-
-    %{dir: dir, store: store}
+    Khepri.TestStore.default_env("khepri_ex_test_default")
   end
 
   test "functions without a store id use the default store", %{dir: dir, store: store} do

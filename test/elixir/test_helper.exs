@@ -38,4 +38,33 @@ defmodule Khepri.TestStore do
 
     context
   end
+
+  # Names a fresh store (not started) and a fresh data directory as the
+  # defaults (`:default_store_id`, `:default_ra_system`) until the test
+  # exits; the store is then stopped and the directory removed. Changes the
+  # application environment: only for tests that are not async.
+  def default_env(prefix) do
+    n = System.unique_integer([:positive])
+    dir = Path.join(System.tmp_dir!(), "#{prefix}_#{n}")
+    store = :"#{prefix}_#{n}"
+    saved = Application.get_all_env(:khepri)
+
+    Application.put_env(:khepri, :default_store_id, store)
+    Application.put_env(:khepri, :default_ra_system, dir)
+
+    on_exit(fn ->
+      :ok = Khepri.stop(store)
+
+      for key <- [:default_store_id, :default_ra_system] do
+        case Keyword.fetch(saved, key) do
+          {:ok, value} -> Application.put_env(:khepri, key, value)
+          :error -> Application.delete_env(:khepri, key)
+        end
+      end
+
+      File.rm_rf!(dir)
+    end)
+
+    %{dir: dir, store: store}
+  end
 end
