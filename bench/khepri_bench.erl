@@ -5,7 +5,16 @@
 %%   put       1, 10, 100 writers, each write a fresh key (durable write path);
 %%   get       1, 2 readers, uniform random keys among 10,000 pre-filled keys;
 %%   get_many  1 reader of all 10,000 children of one parent, beside the
-%%             floor of building their `#{Path => Data}' map in Erlang.
+%%             floor of building their `#{Path => Data}' map in Erlang;
+%%   cluster_put  1, 10, 100 writers of fresh keys on the first member of a
+%%             3-member cluster on this machine: this VM and 2 peer VMs
+%%             (`peer', loopback distribution, a data dir each). The others
+%%             join the first, so for khepri it leads (checked and printed
+%%             as writer_leads); Mnesia: `disc_copies' on the 3 nodes. Run
+%%             after the other timed phases, on fresh stores. If this VM is
+%%             not distributed (run.escript's is not), the phase starts
+%%             distribution (epmd, long name khepri_bench_<pid>@127.0.0.1,
+%%             loopback only) and stops it afterwards.
 %% One-shot measurements:
 %%   keep_while  (khepri only) one delete of a queue node that 100,000
 %%               bindings depend on through `keep_while', timed in ms;
@@ -27,7 +36,8 @@
 %%   --backends khepri,mnesia  backends to run, in this order
 %%   --warmup-ms N             warmup per phase (default 1000)
 %%   --measure-ms N            sampling window per phase (default 4000)
-%%   --quick                   warmup 300 ms, window 1000 ms, and sizes
+%%   --quick                   warmup 300 ms, window 1000 ms (cluster
+%%                             included), and sizes
 %%                             cut tenfold: 1000 get_many children, 10000
 %%                             bindings, memory at 10000,100000 keys (smoke
 %%                             test; later options override)
@@ -38,6 +48,7 @@
 %%   --mem-keys N,M,...        memory checkpoints (default 100000,1000000)
 %%   --mem-conc N              writers filling the memory phase (default 100)
 %%   --no-memory               skip the memory phase (no child VMs)
+%%   --no-cluster              skip the cluster phase (no peer VMs)
 %%   --dir DIR                 parent of the temp data dir (default /tmp)
 %%   --markdown FILE           also write the comparison tables to FILE
 %%
@@ -73,6 +84,10 @@
 %% ?FILL_MAX_MS each, plus start, snapshots and stop.
 -define(FILL_MAX_MS, 300000).
 -define(CHILD_MAX_MS, (2 * ?FILL_MAX_MS + 120000)).
+%% Cluster phase: members, and the bound on each remote call, peer boot,
+%% join, leader wait (3 VMs share this machine's cores).
+-define(CLUSTER_SIZE, 3).
+-define(CLUSTER_CALL_MS, 60000).
 
 %% -------------------------------------------------------------------
 %% Entry points
@@ -105,6 +120,7 @@ main(Args) ->
                          mem_keys => [100000, 1000000],
                          mem_conc => 100,
                          memory => true,
+                         cluster => true,
                          memory_child => undefined,
                          memory_out => undefined,
                          dir => "/tmp",
@@ -139,7 +155,7 @@ suite(#{base := Base} = O) ->
     io:format("# khepri_bench otp=~s erts=~s schedulers=~b "
               "payload_bytes=~b warmup_ms=~b measure_ms=~b "
               "get_keys=~b gm_children=~b bindings=~b mem_keys=~s "
-              "backends=~s~n",
+              "cluster=~s backends=~s~n",
               [erlang:system_info(otp_release),
                erlang:system_info(version),
                erlang:system_info(schedulers_online),
@@ -152,6 +168,10 @@ suite(#{base := Base} = O) ->
                                             || K <- maps:get(mem_keys, O)]);
                    false -> "none"
                end,
+               case maps:get(cluster, O) of
+                   true -> integer_to_list(?CLUSTER_SIZE);
+                   false -> "none"
+               end,
                lists:join(",", [atom_to_list(B)
                                 || B <- maps:get(backends, O)])]),
     P0 = probe(Base, start),
@@ -159,13 +179,19 @@ suite(#{base := Base} = O) ->
     %% Measured after the stores ran, in the same VM as their get_many.
     Floor = guarded(floor, get_many_floor,
                     fun() -> [get_many_floor(O)] end),
+    %% Before the memory phase, whose child VMs it does not touch: it
+    %% changes this VM's node name and Mnesia schema, which no phase reuses.
+    Cluster = case maps:get(cluster, O) of
+                  true -> cluster_phase(O);
+                  false -> []
+              end,
     Mem = case maps:get(memory, O) of
               true -> lists:append([memory_phase(B, O)
                                     || B <- maps:get(backends, O)]);
               false -> []
           end,
     P1 = probe(Base, 'end'),
-    All = Rs ++ Floor ++ Mem,
+    All = Rs ++ Floor ++ Cluster ++ Mem,
     summary(All),
     case maps:get(markdown, O) of
         undefined -> ok;
@@ -213,6 +239,8 @@ options(["--mem-conc", V | T], O) ->
     options(T, O#{mem_conc => list_to_integer(V)});
 options(["--no-memory" | T], O) ->
     options(T, O#{memory => false});
+options(["--no-cluster" | T], O) ->
+    options(T, O#{cluster => false});
 options(["--memory-child", V | T], O) ->
     options(T, O#{memory_child => backend(V)});
 options(["--memory-out", V | T], O) ->
@@ -524,6 +552,205 @@ fill_loop(Put, Next, To) ->
     end.
 
 %% -------------------------------------------------------------------
+%% Cluster phase: 3 members on this machine, writes on the first
+%% -------------------------------------------------------------------
+
+cluster_phase(O) ->
+    case guarded(cluster, distribution, fun cluster_distribution/0) of
+        [{cluster, error, _, _}] = Err ->
+            Err;
+        Started ->
+            try
+                lists:append([guarded(B, cluster,
+                                      fun() -> cluster_backend(B, O) end)
+                              || B <- maps:get(backends, O)])
+            after
+                stop_distribution(Started)
+            end
+    end.
+
+%% Peers need this VM distributed; run.escript's is not. Long names on
+%% 127.0.0.1 and a loopback-only listener: no DNS, nothing exposed.
+cluster_distribution() ->
+    case is_alive() of
+        true ->
+            already;
+        false ->
+            %% erl -name starts epmd itself; net_kernel:start/2 does not.
+            Epmd = case os:find_executable("epmd") of
+                       false -> filename:join([code:root_dir(), "bin", "epmd"]);
+                       E -> E
+                   end,
+            _ = os:cmd(Epmd ++ " -daemon"),
+            ok = application:set_env(kernel, inet_dist_use_interface,
+                                     {127, 0, 0, 1}),
+            Name = list_to_atom("khepri_bench_" ++ os:getpid()
+                                ++ "@127.0.0.1"),
+            {ok, _} = net_kernel:start(Name, #{name_domain => longnames}),
+            started
+    end.
+
+stop_distribution(started) ->
+    _ = net_kernel:stop(),
+    _ = application:unset_env(kernel, inet_dist_use_interface),
+    ok;
+stop_distribution(already) ->
+    ok.
+
+%% One backend: 2 peers, a store on each of the 3 nodes, the put levels,
+%% then a check that every replica holds the same keys. Peers stopped and
+%% data dirs removed whatever happens.
+cluster_backend(B, O) ->
+    Dir = filename:join([maps:get(base, O), "cluster", atom_to_list(B)]),
+    T0 = erlang:monotonic_time(),
+    try
+        Peers = start_peers(B, ?CLUSTER_SIZE - 1),
+        try
+            Nodes = [node() | [N || {_, N} <- Peers]],
+            Dirs = [filename:join(Dir, "n" ++ integer_to_list(I))
+                    || I <- lists:seq(1, length(Nodes))],
+            try
+                cluster_start(B, Nodes, Dirs),
+                cluster_run(B, O, Nodes, T0)
+            after
+                cluster_stop(B, Nodes)
+            end
+        after
+            [catch peer:stop(P) || {P, _} <- Peers]
+        end
+    after
+        _ = file:del_dir_r(Dir)
+    end.
+
+%% Unlinked (peer:start): a peer going down must not kill this process
+%% before its cleanup runs; a peer halts by itself when this VM goes.
+start_peers(B, Count) ->
+    [_, Host] = string:split(atom_to_list(node()), "@"),
+    Root = code:root_dir(),
+    Paths = lists:append([["-pa", P] || P <- code:get_path(),
+                                        not lists:prefix(Root, P), P =/= "."]),
+    Loopback = case Host of
+                   "127.0.0.1" -> ["-kernel", "inet_dist_use_interface",
+                                   "{127,0,0,1}"];
+                   _ -> []
+               end,
+    Args = Loopback ++ ["-kernel", "logger_level", "warning" | Paths],
+    lists:foldl(
+      fun(I, Started) ->
+              Name = list_to_atom(lists:flatten(
+                                    io_lib:format("khepri_bench_~s_~s_~b",
+                                                  [os:getpid(), B, I]))),
+              try peer:start(#{name => Name, host => Host,
+                               longnames => net_kernel:longnames(),
+                               wait_boot => ?CLUSTER_CALL_MS,
+                               args => Args}) of
+                  {ok, Pid, Node} -> Started ++ [{Pid, Node}]
+              catch
+                  Class:Reason:Stack ->
+                      [catch peer:stop(P) || {P, _} <- Started],
+                      erlang:raise(Class, Reason, Stack)
+              end
+      end, [], lists:seq(2, Count + 1)).
+
+on(Node, M, F, A) ->
+    erpc:call(Node, M, F, A, ?CLUSTER_CALL_MS).
+
+%% The others join the first, one at a time (a membership change needs the
+%% previous one committed), so the first one stays leader.
+cluster_start(khepri, [First | Others] = Nodes, [Dir1 | Dirs]) ->
+    store_start(khepri, Dir1),
+    [begin
+         _ = on(N, application, load, [khepri]),
+         ok = on(N, application, set_env,
+                 [khepri, default_timeout, ?OP_TIMEOUT_MS]),
+         {ok, ?STORE} = on(N, khepri, start, [D, ?STORE]),
+         ok = on(N, khepri_cluster, join, [?STORE, First, ?CLUSTER_CALL_MS])
+     end || {N, D} <- lists:zip(Others, Dirs)],
+    [ok = on(N, khepri_cluster, wait_for_leader, [?STORE, ?CLUSTER_CALL_MS])
+     || N <- Nodes],
+    Sorted = lists:sort(Nodes),
+    {ok, Sorted} = khepri_cluster:nodes(?STORE),
+    ok;
+cluster_start(mnesia, Nodes, Dirs) ->
+    %% This VM ran Mnesia (stopped since) on a one-node schema under
+    %% nonode@nohost: a new dir gives the 3-node schema a clean start.
+    [begin
+         ok = on(N, filelib, ensure_path, [D]),
+         _ = on(N, application, load, [mnesia]),
+         ok = on(N, application, set_env, [mnesia, dir, D])
+     end || {N, D} <- lists:zip(Nodes, Dirs)],
+    ok = mnesia:create_schema(Nodes),
+    [ok = on(N, mnesia, start, []) || N <- Nodes],
+    {atomic, ok} = mnesia:create_table(?TAB, [{disc_copies, Nodes},
+                                              {attributes, [key, val]}]),
+    [ok = on(N, mnesia, wait_for_tables, [[?TAB], ?CLUSTER_CALL_MS])
+     || N <- Nodes],
+    ok.
+
+%% Peers first, then this node; tolerates a half-made cluster.
+cluster_stop(khepri, [_ | Peers]) ->
+    [catch on(N, khepri, stop, [?STORE]) || N <- Peers],
+    store_stop(khepri);
+cluster_stop(mnesia, [_ | Peers]) ->
+    [catch on(N, mnesia, stop, []) || N <- Peers],
+    stopped = mnesia:stop(),
+    ok.
+
+cluster_run(B, O, Nodes, T0) ->
+    Size = length(Nodes),
+    Setup = {B, cluster_setup, [{nodes, Size}],
+             [{setup_ms, to_secs(erlang:monotonic_time() - T0) * 1000}
+              | leader_fields(B)]},
+    print(Setup),
+    Seq = atomics:new(1, []),
+    Puts = [measure(B, cluster_put,
+                    [{nodes, Size}, {conc, C} | writer_leads(B)], O, C,
+                    fun() -> op_put(B, atomics:add_get(Seq, 1, 1)) end)
+            || C <- [1, 10, 100]],
+    Counts = replica_counts(B, Nodes, 30000),
+    Check = {B, cluster_check, [{nodes, Size}],
+             [{keys, hd(Counts)},
+              {replicas_agree, lists:usort(Counts) =:= [hd(Counts)]},
+              {errors, length(lists:usort(Counts)) - 1}]},
+    print(Check),
+    [Setup | Puts] ++ [Check].
+
+%% Mnesia has no leader: every node coordinates its own transactions.
+leader_fields(khepri) ->
+    {ok, E} = khepri_store:engine(?STORE),
+    Leader = case khepri_nif:leader(E) of
+                 L when is_binary(L) -> binary_to_atom(L);
+                 undefined -> undefined
+             end,
+    [{leader, Leader}, {writer_leads, Leader =:= node()}];
+leader_fields(mnesia) ->
+    [].
+
+writer_leads(khepri) -> [lists:keyfind(writer_leads, 1, leader_fields(khepri))];
+writer_leads(mnesia) -> [].
+
+%% Keys under [bench_put] on each node, once all agree or at the deadline
+%% (followers apply, and Mnesia's participants log, after the writer's
+%% call returned).
+replica_counts(B, Nodes, Ms) ->
+    Deadline = erlang:monotonic_time(millisecond) + Ms,
+    replica_counts_until(B, Nodes, Deadline).
+
+replica_counts_until(B, Nodes, Deadline) ->
+    Counts = [replica_count(B, N) || N <- Nodes],
+    case length(lists:usort(Counts)) =:= 1
+        orelse erlang:monotonic_time(millisecond) > Deadline of
+        true -> Counts;
+        false -> timer:sleep(200), replica_counts_until(B, Nodes, Deadline)
+    end.
+
+replica_count(khepri, N) ->
+    {ok, C} = on(N, khepri, count, [?STORE, [bench_put, ?KHEPRI_WILDCARD_STAR]]),
+    C;
+replica_count(mnesia, N) ->
+    on(N, mnesia, table_info, [?TAB, size]).
+
+%% -------------------------------------------------------------------
 %% Memory phase: one fresh VM per backend
 %% -------------------------------------------------------------------
 
@@ -819,7 +1046,9 @@ print({B, Workload, Params, Fields}) ->
               [B, Workload, [[" ", kv(K, V)] || {K, V} <- Params ++ Fields]]).
 
 kv(K, V) when is_float(V) -> io_lib:format("~s=~.1f", [K, V]);
-kv(K, V) when is_integer(V); is_atom(V) -> io_lib:format("~s=~p", [K, V]);
+kv(K, V) when is_integer(V) -> io_lib:format("~s=~p", [K, V]);
+%% ~s: a node name unquoted.
+kv(K, V) when is_atom(V) -> io_lib:format("~s=~s", [K, V]);
 kv(K, V) -> io_lib:format("~s=~s", [K, re:replace(io_lib:format("~0p", [V]),
                                                   "\\s+", "_",
                                                   [global, {return, list}])]).
@@ -832,7 +1061,8 @@ summary(Rows) ->
                [B, W, proplists:get_value(conc, P), field(ops_s, F),
                 field(p50_us, F), field(p99_us, F), field(errors, F)])
      || {B, W, P, F} <- Rows,
-        lists:member(W, [put, get, tx, get_many, get_many_floor])],
+        lists:member(W, [put, get, tx, get_many, get_many_floor,
+                         cluster_put])],
     [io:format("~-7s keep_while bindings=~b delete_ms=~.1f left=~b~n",
                [B, proplists:get_value(bindings, P), field(delete_ms, F),
                 field(left, F)])
@@ -870,6 +1100,7 @@ markdown(Probes, Rows) ->
      overload_lines(Rows),
      get_many_section(Rows),
      keep_while_section(Rows),
+     cluster_section(Rows),
      memory_section(Rows),
      errors(Rows)].
 
@@ -931,6 +1162,52 @@ keep_while_section(Rows) ->
                             num(field(delete_ms, Fs), 1), field(left, Fs),
                             num(field(count_ms, Fs), 1)])]
     end.
+
+cluster_section(Rows) ->
+    case [P || {_, cluster_put, P, _} <- Rows] of
+        [] -> [];
+        [P | _] ->
+            N = proplists:get_value(nodes, P),
+            [table(Rows, cluster_put,
+                   io_lib:format(
+                     "cluster_put (~b members on this machine: this VM and "
+                     "~b peer VMs over loopback distribution, a data dir "
+                     "each, all sharing its cores and disk; fresh key per op, "
+                     "issued on the first member; khepri-rs: the others "
+                     "joined it, so it leads, and a put returns once a "
+                     "quorum (~b of ~b) has fdatasynced the entry; Mnesia: "
+                     "`mnesia:transaction` on a `disc_copies` table on the "
+                     "~b nodes, which returns after one round trip in which "
+                     "the others accept the commit and after logging it "
+                     "locally; the others log it once told the outcome, and "
+                     "no log is fdatasynced)",
+                     [N, N - 1, N div 2 + 1, N, N])),
+             cluster_lines(Rows)]
+    end.
+
+cluster_lines(Rows) ->
+    Setup = [io_lib:format("~s ~ts s", [name(B), num(field(setup_ms, Fs) / 1000, 1)])
+             || {B, cluster_setup, _, Fs} <- Rows],
+    Leads = [field(writer_leads, P) || {khepri, cluster_put, P, _} <- Rows],
+    Checks = [io_lib:format("~s ~b keys (~s)",
+                            [name(B), field(keys, Fs),
+                             case field(replicas_agree, Fs) of
+                                 true -> "same on every node";
+                                 false -> "replicas DIFFER"
+                             end])
+              || {B, cluster_check, _, Fs} <- Rows],
+    ["Setup (peer VMs booted, stores started, members joined, leader "
+     "known): ", lists:join(", ", Setup), ". ",
+     case Leads of
+         [] -> "";
+         _ -> case lists:all(fun(L) -> L =:= true end, Leads) of
+                  true -> "The writer's node led at every level. ";
+                  false -> "The writer's node did NOT lead at some level "
+                           "(see writer_leads in bench/results/last.txt); "
+                           "writes were forwarded to the leader. "
+              end
+     end,
+     "Keys after the phase: ", lists:join(", ", Checks), ".\n\n"].
 
 memory_section(Rows) ->
     Keys = lists:usort([proplists:get_value(keys, P)
@@ -1062,4 +1339,5 @@ errors(Rows) ->
 
 name(khepri) -> "khepri-rs";
 name(mnesia) -> "Mnesia";
-name(floor) -> "floor".
+name(floor) -> "floor";
+name(cluster) -> "cluster".

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the library, runs the benchmark suite (khepri-rs and Mnesia in one
-# VM; the memory phase in a fresh VM per backend, which khepri_bench starts
-# itself) and writes the report.
+# VM; the cluster phase with 2 peer VMs and the memory phase in a fresh VM
+# per backend, which khepri_bench starts itself) and writes the report.
 #
 #   bash bench/run.sh            full run: writes bench/REPORT.md
 #   bash bench/run.sh --quick    any option is passed to khepri_bench; the
@@ -67,8 +67,10 @@ params="$(sed -n 's/^# khepri_bench //p' "$results/last.txt")"
     echo "warmup, then every operation started inside the sampling window is"
     echo "counted and timed by its caller (p50/p99 from a log-linear"
     echo "histogram, under 1% error). Payload: a RabbitMQ-like queue record"
-    echo "map (payload_bytes in external term format). The memory phase runs"
-    echo "last, in a fresh VM (a separate \`erl\` OS process) per backend."
+    echo "map (payload_bytes in external term format). The cluster phase adds"
+    echo "2 peer VMs on this machine (this VM then runs distributed, on"
+    echo "loopback). The memory phase runs last, in a fresh VM (a separate"
+    echo "\`erl\` OS process) per backend."
     echo
     echo "Durability differs: a khepri-rs put returns after its Raft log"
     echo "entry is fdatasynced (writes arriving together share one"
