@@ -17,7 +17,7 @@ use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 const VOTE_FILE: &str = "vote";
 const COMMITTED_FILE: &str = "committed";
@@ -30,8 +30,9 @@ pub const CACHED_ENTRIES: usize = 4096;
 #[derive(Clone)]
 pub struct LogStore {
     inner: Arc<Mutex<Inner>>,
-    /// Syncs appends off the append path while `defer_sync` is set.
-    flusher: Arc<Flusher>,
+    /// Syncs appends off the append path while `defer_sync` is set; started
+    /// the first time it is (a single member never needs the thread).
+    flusher: Arc<OnceLock<Flusher>>,
     /// Set while this member leads others (see `flusher`).
     defer_sync: Arc<AtomicBool>,
 }
@@ -121,7 +122,7 @@ impl LogStore {
         Ok((
             LogStore {
                 inner: Arc::new(Mutex::new(inner)),
-                flusher: Arc::new(Flusher::start()?),
+                flusher: Arc::new(OnceLock::new()),
                 defer_sync: Arc::new(AtomicBool::new(false)),
             },
             recovery.warnings,
@@ -131,6 +132,15 @@ impl LogStore {
     /// Whether appends return before their fdatasync (a leader with
     /// followers) or after it.
     pub fn set_deferred_sync(&self, deferred: bool) {
+        if deferred && self.flusher.get().is_none() {
+            match Flusher::start() {
+                Ok(f) => {
+                    let _ = self.flusher.set(f);
+                }
+                // No thread: keep syncing inline, which is only slower.
+                Err(_) => return,
+            }
+        }
         self.defer_sync.store(deferred, Ordering::Release);
     }
 
@@ -296,11 +306,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(io::Error::other)?;
         let records: Vec<(u64, &[u8])> = encoded.iter().map(|(i, b)| (*i, b.as_slice())).collect();
-        if self.flusher.failed() {
+        let flusher = self.flusher.get();
+        if flusher.is_some_and(Flusher::failed) {
             return Err(io::Error::other("an earlier log sync failed"));
         }
         // Batches already with the flusher are reported first, in order.
-        let deferred = self.defer_sync.load(Ordering::Acquire) || self.flusher.busy();
+        let deferred = flusher.is_some_and(|f| self.defer_sync.load(Ordering::Acquire) || f.busy());
         let mut inner = self.lock();
         // One write and one fdatasync for the whole batch, while openraft keeps
         // queueing the next one: that is where group commit comes from.
@@ -319,10 +330,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         drop(inner);
         // On error openraft stops the store: the callback is not called.
         let unsynced = result?;
-        if deferred {
-            self.flusher.push(unsynced, callback);
-        } else {
-            callback.io_completed(Ok(()));
+        match flusher {
+            Some(f) if deferred => f.push(unsynced, callback),
+            _ => callback.io_completed(Ok(())),
         }
         Ok(())
     }
