@@ -1,7 +1,10 @@
 //! Members talking to each other through an in-process outbox: the same
 //! calls the NIF carries over Erlang distribution, without the BEAM.
 
-use khepri_core::{Bytes, Command, Component, NodeId, Payload, WriteOpts};
+mod common;
+
+use common::{key, put};
+use khepri_core::Command;
 use khepri_raft::transport::{Outbox, OutboxRef, RpcKind};
 use khepri_raft::{CallbackResponder, Store, StoreConfig};
 use std::collections::HashMap;
@@ -40,18 +43,6 @@ impl Outbox for Wire {
             from.complete_call(id, answer);
         });
         true
-    }
-}
-
-fn key(i: u64) -> Vec<NodeId> {
-    vec![NodeId::atom("k"), NodeId::binary(i.to_string().as_bytes())]
-}
-
-fn put(i: u64) -> Command {
-    Command::Put {
-        pattern: key(i).into_iter().map(Component::Name).collect(),
-        payload: Payload::Data(Bytes::from(i.to_le_bytes().to_vec())),
-        opts: WriteOpts::default(),
     }
 }
 

@@ -2,23 +2,14 @@
 //! and the durable log, survive restarts, and snapshots plus log purges keep
 //! recovery exact.
 
-use khepri_core::{Bytes, Command, Component, NodeId, Payload, WriteOpts};
+mod common;
+
+use common::{key, put};
+use khepri_core::{Bytes, Command, Component, Payload, WriteOpts};
 use khepri_raft::{CallbackResponder, Store, StoreConfig};
 use std::path::Path;
 use std::time::Duration;
 use tokio::sync::oneshot;
-
-fn key(i: u64) -> Vec<NodeId> {
-    vec![NodeId::atom("k"), NodeId::binary(i.to_string().as_bytes())]
-}
-
-fn put(i: u64) -> Command {
-    Command::Put {
-        pattern: key(i).into_iter().map(Component::Name).collect(),
-        payload: Payload::Data(Bytes::from(i.to_le_bytes().to_vec())),
-        opts: WriteOpts::default(),
-    }
-}
 
 async fn open(dir: &Path, snapshot_interval: u64) -> Store {
     let mut cfg = StoreConfig::new(dir.to_path_buf(), "test@localhost".into());
