@@ -74,6 +74,27 @@ follower_transactions_and_async_writes_test_() ->
         end)
     end}.
 
+%% Nodes booting together join at the same time: membership changes go one
+%% at a time on the leader, the others are retried, all end up members.
+concurrent_joins_test_() ->
+    {timeout, 300, fun() ->
+        S = cl_concurrent,
+        with_peers("concurrent", 4, fun([First | Others] = Nodes, _, Dirs) ->
+            [start_store(N, D, S) || {N, D} <- lists:zip(Nodes, Dirs)],
+            Self = self(),
+            Ref = make_ref(),
+            [spawn_link(fun() -> Self ! {Ref, N, on(N, khepri_cluster, join, [S, First])} end)
+             || N <- Others],
+            Joined = [receive {Ref, N, R} -> {N, R} after ?CALL_TIMEOUT -> error(timeout) end
+                      || N <- Others],
+            ?assertEqual([{N, ok} || N <- lists:sort(Others)], lists:sort(Joined)),
+            [?assertEqual(ok, on(N, khepri_cluster, wait_for_leader, [S, 10000])) || N <- Nodes],
+            assert_membership(S, Nodes),
+            write_on_each(S, Nodes),
+            read_all_on_each(S, Nodes)
+        end)
+    end}.
+
 five_member_cluster_test_() ->
     {timeout, 600, fun() ->
         S = cl_five,
