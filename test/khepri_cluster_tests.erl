@@ -95,6 +95,28 @@ concurrent_joins_test_() ->
         end)
     end}.
 
+%% The leader leaves: the others elect a new one and keep serving.
+reset_of_the_leader_test_() ->
+    {timeout, 300, fun() ->
+        S = cl_reset_leader,
+        with_cluster("resetleader", S, 3, fun([A, B, C], _, _) ->
+            Leader = binary_to_atom(on(B, ?MODULE, leader_name, [S])),
+            [X, Y] = [B, C, A] -- [Leader],
+            ok = on(X, khepri, put, [S, [before], 1]),
+            ?assertEqual(ok, on(Leader, khepri_cluster, reset, [S, 10000])),
+            ?assertNot(on(Leader, khepri_cluster, is_store_running, [S])),
+            [?assertEqual(ok, on(N, khepri_cluster, wait_for_leader, [S, 10000])) || N <- [X, Y]],
+            ok = wait_until(fun() -> on(X, khepri_cluster, nodes, [S]) =:= {ok, lists:sort([X, Y])} end,
+                            10000),
+            ?assertEqual(ok, on(Y, khepri, put, [S, [later], 2, #{timeout => 10000}])),
+            [begin
+                 ?assertEqual(ok, on(N, khepri, fence, [S, 10000])),
+                 ?assertEqual({ok, 1}, on(N, khepri, get, [S, [before]])),
+                 ?assertEqual({ok, 2}, on(N, khepri, get, [S, [later]]))
+             end || N <- [X, Y]]
+        end)
+    end}.
+
 five_member_cluster_test_() ->
     {timeout, 600, fun() ->
         S = cl_five,
