@@ -548,6 +548,42 @@ defmodule Khepri do
   defdelegate is_sproc(store_id, path, options), to: :khepri
 
   @doc """
+  Runs the stored procedure at `path` of the default store with `args`.
+  Same as `run_sproc/4`.
+
+  ## Example
+
+      3 = Khepri.run_sproc(~p"/:procs/:add", [1, 2])
+  """
+  @spec run_sproc(path(), list()) :: term()
+  defdelegate run_sproc(path, args), to: :khepri
+
+  @doc """
+  `run_sproc(store_id, path, args)` or `run_sproc(path, args, options)`
+  (default store). Same as `run_sproc/4`.
+  """
+  @spec run_sproc(store_id(), path(), list()) :: term()
+  @spec run_sproc(path(), list(), options()) :: term()
+  defdelegate run_sproc(store_id_or_path, path_or_args, args_or_options), to: :khepri
+
+  @doc """
+  Runs the stored procedure at `path` with `args` in the calling process
+  and returns its value.
+
+  Throws `{:khepri, :failed_to_get_sproc, %{path:, args:, error:}}` when the
+  node cannot be read, and `{:khepri_ex, :denied_execution_of_non_sproc_node,
+  %{path:, args:, node_props:}}` when it holds no stored procedure.
+  Exceptions raised by the procedure propagate.
+
+  ## Example
+
+      :ok = Khepri.put(:my_store, ~p"/:procs/:add", fn a, b -> a + b end)
+      3 = Khepri.run_sproc(:my_store, ~p"/:procs/:add", [1, 2], %{})
+  """
+  @spec run_sproc(store_id(), path(), list(), options()) :: term()
+  defdelegate run_sproc(store_id, path, args, options), to: :khepri
+
+  @doc """
   Counts the nodes of the default store matching `pattern`. Same as
   `count/3`.
 

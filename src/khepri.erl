@@ -26,7 +26,8 @@
          is_sproc/1, is_sproc/2, is_sproc/3, count/1, count/2, count/3,
          fold/3, fold/4, fold/5, foreach/2, foreach/3, foreach/4,
          map/2, map/3, map/4, filter/2, filter/3, filter/4,
-         is_empty/0, is_empty/1, is_empty/2]).
+         is_empty/0, is_empty/1, is_empty/2,
+         run_sproc/2, run_sproc/3, run_sproc/4]).
 -export([put/2, put/3, put/4, put_many/2, put_many/3, put_many/4,
          create/2, create/3, create/4, update/2, update/3, update/4,
          compare_and_swap/3, compare_and_swap/4, compare_and_swap/5,
@@ -254,6 +255,17 @@ is_sproc(S, Path) when ?IS_STORE(S) -> is_sproc(S, Path, #{});
 is_sproc(Path, Opts) when is_map(Opts) -> is_sproc(?DEFAULT, Path, Opts).
 %% @doc `true' if the node holds a stored procedure; `false' if not or missing.
 is_sproc(S, Path, Opts) when ?IS_STORE(S), is_map(Opts) -> khepri_ops:is_sproc(S, Path, Opts).
+
+%% @doc Runs the stored procedure at `Path' of the default store with `Args'.
+run_sproc(Path, Args) -> run_sproc(?DEFAULT, Path, Args, #{}).
+%% @doc `run_sproc(StoreId, Path, Args)' or `run_sproc(Path, Args, Options)'.
+run_sproc(S, Path, Args) when ?IS_STORE(S) -> run_sproc(S, Path, Args, #{});
+run_sproc(Path, Args, Opts) when is_map(Opts) -> run_sproc(?DEFAULT, Path, Args, Opts).
+%% @doc The return value of the sproc at `Path' applied to `Args', run in
+%% the caller (SPEC 2.2). Throws `failed_to_get_sproc' when the node cannot
+%% be read, `denied_execution_of_non_sproc_node' when it holds no sproc.
+run_sproc(S, Path, Args, Opts) when ?IS_STORE(S), is_list(Args), is_map(Opts) ->
+    khepri_sproc:run(S, Path, Args, Opts).
 
 %% @doc Counts the matches of a pattern in the default store.
 count(Pattern) -> count(?DEFAULT, Pattern, #{}).

@@ -197,6 +197,28 @@ defmodule KhepriQueriesTest do
     end
   end
 
+  describe "run_sproc" do
+    test "runs the stored function in the caller", %{store: store} do
+      :ok = Khepri.put(store, ~p"/:procs/:add", fn a, b -> a + b end)
+      :ok = Khepri.put(store, ~p"/:procs/:me", fn -> self() end)
+      assert Khepri.run_sproc(store, ~p"/:procs/:add", [1, 2]) == 3
+      assert Khepri.run_sproc(store, ~p"/:procs/:add", [1, 2], %{}) == 3
+      assert Khepri.run_sproc(store, ~p"/:procs/:me", []) == self()
+    end
+
+    test "throws for a node without a sproc or that cannot be read", %{store: store} do
+      :ok = Khepri.put(store, ~p"/:stock/:oak", 150)
+
+      assert {:khepri_ex, :denied_execution_of_non_sproc_node,
+              %{path: [:stock, :oak], args: [], node_props: %{data: 150}}} =
+               catch_throw(Khepri.run_sproc(store, ~p"/:stock/:oak", []))
+
+      assert {:khepri, :failed_to_get_sproc,
+              %{path: [:nothing], args: [1], error: {:khepri, :node_not_found, _}}} =
+               catch_throw(Khepri.run_sproc(store, ~p"/:nothing", [1]))
+    end
+  end
+
   describe "exists, has_data, is_sproc" do
     test "booleans, false for missing nodes", %{store: store} do
       stock(store)
