@@ -13,7 +13,7 @@
 -module(khepri_command).
 
 -export([run/3, await/2, to_map/1, dedup/1, correlation/1, deadline/1, remaining/1,
-         pause/2, await_other_leader/2]).
+         pause/2, await_other_leader/2, reply_from/4]).
 
 -define(RETRY_MS, 200).
 %% How long a reply is kept for deduplication when the call has no timeout.
@@ -40,10 +40,12 @@ run(StoreId, Command0, Options) ->
             submit_async(StoreId, Command, correlation(Async))
     end.
 
-%% The local member answers once it applied the write (the default, `local',
-%% and a stronger `leader'). For `{member, {S, Node}}' the caller must also
-%% read its write on `Node': a fence there waits until it applied
-%% everything committed so far.
+%% @doc `Reply', once the write it answers can be read where `reply_from'
+%% says. The local member answers once it applied the write (the default,
+%% `local', and a stronger `leader'). For `{member, {S, Node}}' the caller
+%% must also read its write on `Node': a fence there waits until it applied
+%% everything committed so far. `{error, timeout}' if that fails in time.
+-spec reply_from(atom(), map(), infinity | integer(), Reply) -> Reply | {error, timeout}.
 reply_from(StoreId, #{reply_from := {member, {_, Node}}}, Deadline, Reply)
   when Node =/= node() ->
     Left = remaining(Deadline),

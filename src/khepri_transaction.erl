@@ -55,8 +55,9 @@ check_mode(Mode) -> erlang:error(?khepri_exception(invalid_option,
                                                    #{option => mode, value => Mode})).
 
 sync(StoreId, FunOrPath, Args, Mode, Options) ->
+    Deadline = khepri_command:deadline(khepri_options:timeout(Options)),
     case outcome(StoreId, FunOrPath, Args, Mode, Options) of
-        {committed, Result} -> {ok, Result};
+        {committed, Result} -> khepri_command:reply_from(StoreId, Options, Deadline, {ok, Result});
         {aborted, Reason} -> {error, Reason};
         {error, _} = Error -> Error
     end.

@@ -10,7 +10,8 @@
 -include("khepri.hrl").
 
 %% Runs on a peer (see snapshot test).
--export([put_keys/2, increment/3, async_put/3, leader_name/1, put_then_read_on/4]).
+-export([put_keys/2, increment/3, async_put/3, leader_name/1, put_then_read_on/4,
+         tx_then_read_on/4]).
 
 -import(khepri_test_helpers, [tmp_dir/1, wait_until/2, ensure_distributed/0,
                               peer_args/0]).
@@ -63,6 +64,9 @@ follower_transactions_and_async_writes_test_() ->
             [?assertEqual({ok, {from, W}},
                           on(W, ?MODULE, put_then_read_on, [S, R, [reply_from, atom_to_binary(R)], W]))
              || {W, R} <- [{A, B}, {B, C}, {C, A}]],
+            [?assertEqual({ok, {tx, W}},
+                          on(W, ?MODULE, tx_then_read_on, [S, R, [reply_from_tx, atom_to_binary(R)], W]))
+             || {W, R} <- [{A, C}, {B, A}, {C, B}]],
             %% an async write with a correlation on each node is notified
             %% with the leader's member id, and is readable there after a fence
             Leader = binary_to_atom(on(hd(Nodes), ?MODULE, leader_name, [S])),
@@ -460,4 +464,11 @@ leader_name(S) ->
 %% then a local (low-latency) read of it on `M'.
 put_then_read_on(S, Node, Path, Value) ->
     ok = khepri:put(S, Path, {from, Value}, #{reply_from => {member, {S, Node}}}),
+    erpc:call(Node, khepri, get, [S, Path, #{favor => low_latency}]).
+
+%% @private Runs on a peer: like `put_then_read_on/4', the write made by a
+%% transaction.
+tx_then_read_on(S, Node, Path, Value) ->
+    {ok, ok} = khepri:transaction(S, fun() -> khepri_tx:put(Path, {tx, Value}) end, rw,
+                                  #{reply_from => {member, {S, Node}}}),
     erpc:call(Node, khepri, get, [S, Path, #{favor => low_latency}]).
