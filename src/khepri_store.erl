@@ -42,7 +42,7 @@ init({StoreId, Dir, #{timeout := Timeout} = Config}) ->
              || W <- Warnings],
             persistent_term:put(?KEY(StoreId), Engine),
             {ok, #{store_id => StoreId, engine => Engine, dir => Dir,
-                   config => maps:without([join], Config)}};
+                   config => maps:without([join], Config), connecting => #{}}};
         {Ref, {error, Reason}} ->
             ?LOG_ERROR("khepri store ~s cannot start in ~ts: ~ts",
                        [StoreId, Dir, Reason]),
@@ -91,8 +91,24 @@ handle_info({{'$khepri_async', _, _}, _} = Reply,
             #{store_id := StoreId, engine := Engine} = State) ->
     notify_async(StoreId, Engine, [Reply | drain_async()]),
     {noreply, State};
-handle_info(Msg, State) when element(1, Msg) =:= '$khepri_rpc';
-                             element(1, Msg) =:= '$khepri_rpc_in';
+handle_info({'$khepri_rpc', Target, Id, Kind, Body},
+            #{store_id := StoreId, engine := Engine} = State) ->
+    Node = binary_to_atom(Target, utf8),
+    case lists:member(Node, erlang:nodes()) of
+        true ->
+            send({StoreId, Node}, {'$khepri_rpc_in', node(), Id, Kind, Body}),
+            {noreply, State};
+        false ->
+            %% Not sent: a send would start the connection and could still
+            %% arrive after this call was answered as failed, and a write
+            %% forwarded that way would then be applied twice when retried.
+            %% The engine's answer names this case (`forward.rs').
+            ok = khepri_nif:rpc_reply(Engine, Id, {error, <<"not connected">>}),
+            {noreply, connect(Node, State)}
+    end;
+handle_info({'$khepri_connected', Node}, #{connecting := Connecting} = State) ->
+    {noreply, State#{connecting := maps:remove(Node, Connecting)}};
+handle_info(Msg, State) when element(1, Msg) =:= '$khepri_rpc_in';
                              element(1, Msg) =:= '$khepri_rpc_reply';
                              element(1, Msg) =:= '$khepri_change_member' ->
     relay(Msg, State),
@@ -108,18 +124,6 @@ handle_info(_Info, State) ->
 %% on the target node -> its engine, and their answers back the same way
 %% (DESIGN.md). `nosuspend': a busy or cut-off link drops the message (Raft
 %% sends again) rather than block the store process.
-relay({'$khepri_rpc', Target, Id, Kind, Body}, #{store_id := StoreId, engine := Engine}) ->
-    Node = binary_to_atom(Target, utf8),
-    Connected = lists:member(Node, erlang:nodes()),
-    %% Sent even when not connected: the send starts the connection, which
-    %% is how members find each other again after a partition heals.
-    send({StoreId, Node}, {'$khepri_rpc_in', node(), Id, Kind, Body}),
-    case Connected of
-        true -> ok;
-        %% Answered at once rather than after the call's timeout: a write
-        %% forwarded to a leader whose node is down is retried elsewhere.
-        false -> khepri_nif:rpc_reply(Engine, Id, {error, <<"not connected">>})
-    end;
 relay({'$khepri_rpc_in', From, Id, Kind, Body}, #{engine := Engine}) ->
     ok = khepri_nif:rpc_in(Engine, Kind, Body, {'$khepri_rpc_out', From, Id});
 relay({{'$khepri_rpc_out', From, Id}, Answer}, #{store_id := StoreId}) ->
@@ -132,6 +136,21 @@ relay({'$khepri_change_member', Pid, Ref, Change, NodeName, TimeoutMs},
                                   NodeName, TimeoutMs);
 relay({{'$khepri_chg', Pid, Ref}, Reply}, _State) ->
     Pid ! {Ref, Reply}.
+
+%% Connects to a member's node on the side, one attempt at a time per node:
+%% that is how members find each other again after a partition heals.
+connect(Node, #{connecting := Connecting} = State) ->
+    case Connecting of
+        #{Node := _} ->
+            State;
+        _ ->
+            Self = self(),
+            Pid = spawn(fun() ->
+                                _ = net_kernel:connect_node(Node),
+                                Self ! {'$khepri_connected', Node}
+                        end),
+            State#{connecting := Connecting#{Node => Pid}}
+    end.
 
 send(Dest, Msg) ->
     _ = erlang:send(Dest, Msg, [nosuspend]),

@@ -6,7 +6,7 @@
 -include_lib("eunit/include/eunit.hrl").
 -include("khepri.hrl").
 
--import(khepri_test_helpers, [with_store/2]).
+-import(khepri_test_helpers, [with_store/2, as_default_store/2]).
 
 runs_in_the_caller_test() ->
     with_store(sproc_caller, fun(S, _) ->
@@ -20,18 +20,11 @@ runs_in_the_caller_test() ->
 
 default_store_forms_test() ->
     with_store(sproc_default, fun(S, _) ->
-        Saved = application:get_env(khepri, default_store_id),
-        ok = application:set_env(khepri, default_store_id, S),
-        try
+        as_default_store(S, fun() ->
             ok = khepri:put([mul], fun(A, B) -> A * B end),
             ?assertEqual(6, khepri:run_sproc([mul], [2, 3])),
             ?assertEqual(6, khepri:run_sproc([mul], [2, 3], #{favor => consistency}))
-        after
-            case Saved of
-                {ok, V} -> application:set_env(khepri, default_store_id, V);
-                undefined -> application:unset_env(khepri, default_store_id)
-            end
-        end
+        end)
     end).
 
 errors_test() ->

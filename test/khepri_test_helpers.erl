@@ -2,7 +2,7 @@
 %% waiting on conditions with a deadline, distribution for peer nodes.
 -module(khepri_test_helpers).
 
--export([tmp_dir/1, with_store/2, wait_until/2, ensure_distributed/0,
+-export([tmp_dir/1, with_store/2, as_default_store/2, wait_until/2, ensure_distributed/0,
          peer_args/0, engine_log_index/1]).
 
 %% @doc A fresh, empty directory under the system's temp dir.
@@ -24,6 +24,20 @@ with_store(StoreId, Fun) ->
     after
         ok = khepri:stop(StoreId),
         _ = file:del_dir_r(Dir)
+    end.
+
+%% @doc Runs `Fun()' with `StoreId' as the application's default store,
+%% restoring the previous default afterwards.
+as_default_store(StoreId, Fun) ->
+    Saved = application:get_env(khepri, default_store_id),
+    ok = application:set_env(khepri, default_store_id, StoreId),
+    try
+        Fun()
+    after
+        case Saved of
+            {ok, V} -> application:set_env(khepri, default_store_id, V);
+            undefined -> application:unset_env(khepri, default_store_id)
+        end
     end.
 
 %% @doc Polls `Pred()' until it returns true; fails after `TimeoutMs'.

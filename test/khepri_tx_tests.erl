@@ -6,7 +6,7 @@
 -include("khepri.hrl").
 -include("khepri_test.hrl").
 
--import(khepri_test_helpers, [with_store/2, engine_log_index/1]).
+-import(khepri_test_helpers, [with_store/2, as_default_store/2, engine_log_index/1]).
 
 %% --- (a) 20 processes, 500 increments each, on 5 shared counters.
 
@@ -284,9 +284,7 @@ reads_see_own_writes_test() ->
 
 every_argument_form_test() ->
     with_store(tx_g, fun(S, _) ->
-        Saved = application:get_env(khepri, default_store_id),
-        application:set_env(khepri, default_store_id, S),
-        try
+        as_default_store(S, fun() ->
             F0 = fun() -> khepri_tx:put([x], 1), zero end,
             F1 = fun(A) -> khepri_tx:put([x], A), A end,
             ?assertEqual({ok, zero}, khepri:transaction(F0)),
@@ -305,12 +303,7 @@ every_argument_form_test() ->
             ?assertEqual({ok, zero}, khepri:transaction(S, F0, rw, #{})),
             ?assertEqual({ok, 11}, khepri:transaction(F1, [11], rw, #{})),
             ?assertEqual({ok, 12}, khepri:transaction(S, F1, [12], auto, #{}))
-        after
-            case Saved of
-                {ok, V} -> application:set_env(khepri, default_store_id, V);
-                undefined -> application:unset_env(khepri, default_store_id)
-            end
-        end
+        end)
     end).
 
 misuse_errors_test() ->

@@ -7,6 +7,7 @@ use crate::pattern_codec::{encode_condition, encode_pattern};
 use khepri_core::{
     DeleteReason, KeepWhileReason, KhepriError, NodeProps, Payload, PropsWanted, Reply,
 };
+use khepri_raft::forward::fate_unknown;
 use khepri_raft::WriteOutcome;
 use rustler::env::SavedTerm;
 use rustler::{Encoder, Env, LocalPid, OwnedEnv, Term};
@@ -52,11 +53,14 @@ pub fn noproc<'a>(env: Env<'a>) -> Term<'a> {
     (atoms::error(), atoms::noproc()).encode(env)
 }
 
-/// Encodes the outcome of a write. openraft refuses a write only when this
-/// member does not lead: `{error, not_leader}`, which the caller retries.
+/// Encodes the outcome of a write. A write refused before it entered any
+/// log is `{error, not_leader}`, which the caller retries. A write whose fate
+/// is unknown (its entry may still commit under a new leader) is
+/// `{error, timeout}`: retrying it could apply it twice.
 pub fn encode_outcome<'a>(env: Env<'a>, outcome: WriteOutcome, wanted: PropsWanted) -> Term<'a> {
     match outcome {
         None => noproc(env),
+        Some(Err(e)) if fate_unknown(&e) => (atoms::error(), atoms::timeout()).encode(env),
         Some(Err(_)) => (atoms::error(), atoms::not_leader()).encode(env),
         Some(Ok(response)) => encode_reply(env, &response.data, wanted),
     }

@@ -14,7 +14,7 @@
 
 use crate::node_name::node_id_of;
 use crate::store::Store;
-use crate::transport::{Answer, RpcKind, Transport};
+use crate::transport::{Answer, CallError, RpcKind, Transport};
 use crate::types::{ClientWriteResult, Raft};
 use crate::WriteOutcome;
 use crate::{store::WriteResponder, CallbackResponder};
@@ -85,8 +85,23 @@ pub(crate) fn role(raft: &Raft, node_id: u64) -> Role {
     }
 }
 
+/// The answer of the store process for a call to a node it is not connected
+/// to: the call was not sent.
+pub const NOT_SENT: &str = "not connected";
+
 fn not_leader() -> ClientWriteResult {
     Err(ClientWriteError::ForwardToLeader(ForwardToLeader::empty()))
+}
+
+/// True when a refused write may still commit: its entry reached a log
+/// (openraft's `LogEntryDiscarded`, or a forward that went unanswered).
+pub fn fate_unknown(error: &ClientWriteError<crate::TypeConfig>) -> bool {
+    matches!(error, ClientWriteError::LogEntryDiscarded(_))
+}
+
+/// A write whose entry may or may not commit (openraft's own word for it).
+fn unknown() -> ClientWriteResult {
+    Err(ClientWriteError::LogEntryDiscarded(ForwardToLeader::empty()))
 }
 
 /// Sends `batch` to the leader on node `target` and answers each write's
@@ -111,15 +126,26 @@ pub(crate) fn forward_batch(
             "another leader",
         );
         let answer = tokio::select! {
-            answer = transport.call(&target, RpcKind::Forward, &commands, FORWARD_TTL) => answer.ok(),
-            _ = leader_changed => None,
+            answer = transport.call(&target, RpcKind::Forward, &commands, FORWARD_TTL) => answer,
+            _ = leader_changed => Err(CallError::Unreachable("another leader".into())),
         };
         drop(commands);
-        let results: Vec<WriteOutcome> = answer
-            .and_then(|bytes| rmp_serde::from_slice::<Vec<WriteOutcome>>(&bytes).ok())
-            .filter(|r| r.len() == responders.len())
-            // Lost on the way or refused: the caller retries or times out.
-            .unwrap_or_else(|| responders.iter().map(|_| Some(not_leader())).collect());
+        let count = responders.len();
+        let failed = |outcome: fn() -> ClientWriteResult| {
+            (0..count).map(|_| Some(outcome())).collect::<Vec<_>>()
+        };
+        let results: Vec<WriteOutcome> = match answer {
+            Ok(bytes) => rmp_serde::from_slice::<Vec<WriteOutcome>>(&bytes)
+                .ok()
+                .filter(|r| r.len() == count)
+                .unwrap_or_else(|| failed(unknown)),
+            // Never sent: safe to retry elsewhere.
+            Err(CallError::Remote(text)) if text == NOT_SENT => failed(not_leader),
+            // Sent, then no answer: the old leader may have replicated
+            // these writes, which may yet commit. A retry could apply them
+            // twice, so their fate is reported as unknown.
+            Err(_) => failed(unknown),
+        };
         let index = results
             .iter()
             .filter_map(|r| match r {
