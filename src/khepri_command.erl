@@ -71,29 +71,28 @@ dedup(Timeout) ->
            end,
     {rand:uniform(1 bsl 64) - 1, erlang:unique_integer([positive]), Now, Now + Keep}.
 
-submit(StoreId, Command, Deadline) ->
-    case khepri_store:engine(StoreId) of
-        {ok, Engine} -> submit_local(StoreId, Engine, Command, Deadline);
-        error -> {error, noproc}
-    end.
-
 %% On a member that does not lead, the engine forwards the write to the
 %% leader and answers once this member applied it: the caller reads its own
 %% write on its node (SPEC 4.8, `reply_from' local).
-submit_local(StoreId, Engine, Command, Deadline) ->
-    Ref = make_ref(),
-    case khepri_nif:submit(Engine, Ref, Command) of
-        ok ->
-            case await(Ref, Deadline) of
-                {error, not_leader} -> retry(StoreId, Command, Deadline);
-                Reply -> Reply
+submit(StoreId, Command, Deadline) ->
+    case khepri_store:engine(StoreId) of
+        {ok, Engine} ->
+            Ref = make_ref(),
+            case khepri_nif:submit(Engine, Ref, Command) of
+                ok ->
+                    case await(Ref, Deadline) of
+                        {error, not_leader} -> retry(StoreId, Engine, Command, Deadline);
+                        Reply -> Reply
+                    end;
+                {error, _} = Error ->
+                    Error
             end;
-        {error, _} = Error ->
-            Error
+        error ->
+            {error, noproc}
     end.
 
-retry(StoreId, Command, Deadline) ->
-    case await_other_leader(StoreId, Deadline) of
+retry(StoreId, Engine, Command, Deadline) ->
+    case await_other_leader(Engine, Deadline) of
         ok -> submit(StoreId, Command, Deadline);
         timeout -> {error, timeout}
     end.
@@ -102,26 +101,17 @@ retry(StoreId, Command, Deadline) ->
 %% knows a leader other than the one it knew, at the latest after 200 ms
 %% (SPEC 4.8: retried every 200 ms while the leader is unreachable);
 %% `timeout' when `Deadline' has passed.
--spec await_other_leader(atom() | reference(), infinity | integer()) -> ok | timeout.
-await_other_leader(Engine, Deadline) when is_reference(Engine) ->
-    await_other_leader({ok, Engine}, Deadline);
-await_other_leader(StoreId, Deadline) when is_atom(StoreId) ->
-    await_other_leader(khepri_store:engine(StoreId), Deadline);
-await_other_leader(Found, Deadline) ->
-    case {Found, remaining(Deadline)} of
-        {_, 0} ->
+-spec await_other_leader(reference(), infinity | integer()) -> ok | timeout.
+await_other_leader(Engine, Deadline) ->
+    case remaining(Deadline) of
+        0 ->
             timeout;
-        {{ok, Engine}, Left} ->
+        Left ->
             Ref = make_ref(),
-            Failed = case khepri_nif:leader(Engine) of
-                         L when is_binary(L) -> L;
-                         undefined -> undefined
-                     end,
+            Failed = khepri_nif:leader(Engine),
             ok = khepri_nif:wait_for_leader(Engine, Ref, Failed, min(Left, ?RETRY_MS)),
             _ = await(Ref, Deadline),
-            ok;
-        {error, _} ->
-            pause(?RETRY_MS, Deadline)
+            ok
     end.
 
 %% @doc Waits `Ms' milliseconds if `Deadline' leaves more than that (`ok'),

@@ -145,11 +145,11 @@ connect(Node, #{connecting := Connecting} = State) ->
             State;
         _ ->
             Self = self(),
-            Pid = spawn(fun() ->
-                                _ = net_kernel:connect_node(Node),
-                                Self ! {'$khepri_connected', Node}
-                        end),
-            State#{connecting := Connecting#{Node => Pid}}
+            _ = spawn(fun() ->
+                              _ = net_kernel:connect_node(Node),
+                              Self ! {'$khepri_connected', Node}
+                      end),
+            State#{connecting := Connecting#{Node => true}}
     end.
 
 send(Dest, Msg) ->

@@ -56,17 +56,16 @@ check_mode(Mode) -> erlang:error(?khepri_exception(invalid_option,
 
 sync(StoreId, FunOrPath, Args, Mode, Options) ->
     Deadline = khepri_command:deadline(khepri_options:timeout(Options)),
-    case outcome(StoreId, FunOrPath, Args, Mode, Options) of
+    case outcome(StoreId, FunOrPath, Args, Mode, Options, Deadline) of
         {committed, Result} -> khepri_command:reply_from(StoreId, Options, Deadline, {ok, Result});
         {aborted, Reason} -> {error, Reason};
         {error, _} = Error -> Error
     end.
 
 %% `{committed, Result}', `{aborted, Reason}' or `{error, timeout | noproc}';
-%% an exception of the fun propagates.
-outcome(StoreId, FunOrPath, Args, Mode, Options) ->
+%% an exception of the fun propagates. `Deadline' bounds the whole call.
+outcome(StoreId, FunOrPath, Args, Mode, Options, Deadline) ->
     Timeout = khepri_options:timeout(Options),
-    Deadline = khepri_command:deadline(Timeout),
     case khepri_store:engine(StoreId) of
         {ok, Engine} ->
             case khepri_barrier:before_read(Engine, Options) of
@@ -200,7 +199,8 @@ async(StoreId, FunOrPath, Args, Mode, Options, Async) ->
     end.
 
 async_outcome(StoreId, FunOrPath, Args, Mode, Options) ->
-    try outcome(StoreId, FunOrPath, Args, Mode, Options) of
+    Deadline = khepri_command:deadline(khepri_options:timeout(Options)),
+    try outcome(StoreId, FunOrPath, Args, Mode, Options, Deadline) of
         {committed, Result} -> Result;
         {aborted, Reason} -> {exception, throw, ?ABORTED(Reason), []};
         {error, _} = Error -> Error

@@ -54,7 +54,7 @@ fn wait_applied<'a>(
 
 /// Runs `wait` on the engine's runtime and answers `{Tag, ok}` or
 /// `{Tag, {error, timeout}}` by its result; `ok` at once.
-fn answer_when<'a>(
+pub(crate) fn answer_when<'a>(
     env: Env<'a>,
     tag: Term<'a>,
     wait: impl std::future::Future<Output = bool> + Send + 'static,

@@ -2,6 +2,7 @@
 //! Erlang distribution, membership changes, and who leads.
 
 use crate::atoms;
+use crate::barrier::answer_when;
 use crate::codec::encode_bytes;
 use crate::engine::Engine;
 use crate::reply::ReplyTo;
@@ -136,21 +137,12 @@ fn wait_for_leader<'a>(
     timeout_ms: u64,
 ) -> Term<'a> {
     let except: Option<String> = except.decode().ok();
-    let reply = ReplyTo::new(env, tag);
     let store = engine.store.clone();
-    runtime().spawn(async move {
-        let known = store
+    answer_when(env, tag, async move {
+        store
             .wait_for_leader(except.as_deref(), Duration::from_millis(timeout_ms))
-            .await;
-        reply.send(move |e| {
-            if known {
-                atoms::ok().encode(e)
-            } else {
-                (atoms::error(), atoms::timeout()).encode(e)
-            }
-        });
-    });
-    atoms::ok().encode(env)
+            .await
+    })
 }
 
 /// `change_member(Engine, Tag, add | remove, NodeName, TimeoutMs) -> ok`;

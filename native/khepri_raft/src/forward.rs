@@ -12,6 +12,7 @@
 //! ([`RpcKind::ReadIndex`], openraft's linearizable read on the leader) and
 //! waits until it has applied that far.
 
+use crate::membership::node_name_of;
 use crate::node_name::node_id_of;
 use crate::store::Store;
 use crate::transport::{Answer, CallError, RpcKind, Transport};
@@ -30,8 +31,8 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// How long a forwarded batch may wait for the leader's answer. A leader
-/// that is gone or cut off answers nothing; its writes are then answered
-/// `not_leader`, and the caller retries or times out first.
+/// that is gone or cut off answers nothing; unless another leader is known
+/// first, its writes are then answered as of unknown fate (`unknown`).
 const FORWARD_TTL: Duration = Duration::from_secs(10);
 
 /// How long a follower waits to apply a write the leader has committed
@@ -52,14 +53,6 @@ pub(crate) enum Route {
     Local,
 }
 
-/// The node name of the leader when another member leads.
-pub(crate) fn forward_target(raft: &Raft, node_id: u64) -> Option<String> {
-    match role(raft, node_id) {
-        Role::Follows(leader) => Some(leader),
-        _ => None,
-    }
-}
-
 /// What this member is to the others, as far as writes are concerned.
 pub(crate) enum Role {
     /// Another member leads, on this node.
@@ -74,14 +67,17 @@ pub(crate) enum Role {
 pub(crate) fn role(raft: &Raft, node_id: u64) -> Role {
     let metrics = raft.metrics();
     let m = metrics.borrow_watched();
-    let membership = m.membership_config.membership();
     match m.current_leader {
-        Some(l) if l == node_id && membership.nodes().nth(1).is_some() => Role::LeadsOthers,
-        Some(l) if l != node_id => membership
-            .nodes()
-            .find(|(id, _)| **id == l)
-            .map_or(Role::Other, |(_, n)| Role::Follows(n.addr.clone())),
-        _ => Role::Other,
+        Some(l) if l == node_id => {
+            let others = m.membership_config.membership().nodes().nth(1).is_some();
+            if others {
+                Role::LeadsOthers
+            } else {
+                Role::Other
+            }
+        }
+        Some(l) => node_name_of(&m, l).map_or(Role::Other, Role::Follows),
+        None => Role::Other,
     }
 }
 
@@ -234,8 +230,8 @@ impl Store {
                 Err(e) => e,
             };
             error.forward_to_leader()?;
-            match forward_target(self.raft(), self.node_id()) {
-                Some(leader) => {
+            match role(self.raft(), self.node_id()) {
+                Role::Follows(leader) => {
                     let ttl = deadline.saturating_duration_since(Instant::now());
                     let asked = self
                         .transport()
@@ -255,7 +251,7 @@ impl Store {
                     }
                     tokio::time::sleep_until(pause).await;
                 }
-                None => {
+                _ => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if !self.wait_for_leader(None, left).await {
                         return None;

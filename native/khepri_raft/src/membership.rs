@@ -6,7 +6,7 @@ use crate::store::Store;
 use crate::types::TypeConfig;
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::type_config::async_runtime::WatchReceiver;
-use openraft::{BasicNode, ChangeMembers};
+use openraft::{BasicNode, ChangeMembers, RaftMetrics};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -26,6 +26,16 @@ fn refusal(e: RaftError<TypeConfig, ClientWriteError<TypeConfig>>) -> Membership
         Some(f) => MembershipError::NotLeader(f.leader_node.as_ref().map(|n| n.addr.clone())),
         None => MembershipError::Refused(e.to_string()),
     }
+}
+
+/// The Erlang node name of member `id` in the membership of `metrics`.
+pub(crate) fn node_name_of(metrics: &RaftMetrics<TypeConfig>, id: u64) -> Option<String> {
+    metrics
+        .membership_config
+        .membership()
+        .nodes()
+        .find(|(node_id, _)| **node_id == id)
+        .map(|(_, n)| n.addr.clone())
 }
 
 impl Store {
@@ -48,14 +58,7 @@ impl Store {
     pub fn leader_name(&self) -> Option<String> {
         let metrics = self.raft().metrics();
         let m = metrics.borrow_watched();
-        let leader = m.current_leader?;
-        let name = m
-            .membership_config
-            .membership()
-            .nodes()
-            .find(|(id, _)| **id == leader)
-            .map(|(_, n)| n.addr.clone());
-        name
+        node_name_of(&m, m.current_leader?)
     }
 
     /// True when this member leads.

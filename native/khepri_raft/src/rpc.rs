@@ -48,15 +48,9 @@ impl Store {
                 encode(&raft.pre_vote(req).await.map_err(|e| e.to_string())?)
             }
             RpcKind::ReadIndex => self.answer_read_index().await,
-            RpcKind::Forward => {
-                // Taken synchronously by the NIF, in arrival order; this
-                // path only serves callers that do not care about order.
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                self.accept_forward(body, move |answer| {
-                    let _ = tx.send(answer);
-                });
-                rx.await.unwrap_or_else(|_| Err("the store stopped".into()))
-            }
+            // Must be submitted in arrival order, which a spawned task
+            // would not keep: the receiver calls `accept_forward` itself.
+            RpcKind::Forward => Err("forwarded writes go to accept_forward".into()),
             RpcKind::SnapshotChunk => {
                 let chunk: SnapshotChunk = decode(body)?;
                 let done = self.receive_chunk(chunk)?;
