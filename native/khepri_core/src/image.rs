@@ -9,7 +9,8 @@
 //!
 //! Layout (integers as LEB128 varints): atom count, then each atom as length
 //! and ETF encoding; key-set count, then each as length and atom indexes;
-//! the root node; the watcher index as length and MessagePack. A node is
+//! the root node; the watcher index, the dedup table and the registered
+//! projections and triggers ([`Hooks`]), each as length and MessagePack. A node is
 //! payload_version, child_list_version, created, a flags byte
 //! ([`F_AUTO`], [`F_KEEP_WHILE`], kind in [`KIND_SHIFT`], [`F_ETF`]), the
 //! payload as length and bytes unless the kind is none, keep_while as length
@@ -17,6 +18,7 @@
 //! name-key length, name key, node.
 
 use crate::bytes::Bytes;
+use crate::hooks::Hooks;
 use crate::node::{Children, KeepWhile, Meta, Node, OwnedStored, PayloadKind, Stored};
 use crate::node_id::NodeId;
 use crate::packed::{self, get_varint, put_varint};
@@ -59,6 +61,9 @@ pub fn encode_into(tree: &Tree, out: &mut Vec<u8>) -> Result<(), String> {
     let dedups = rmp_serde::to_vec(&tree.dedups).map_err(|e| e.to_string())?;
     put_varint(out, dedups.len() as u64);
     out.extend_from_slice(&dedups);
+    let hooks = rmp_serde::to_vec(&tree.hooks).map_err(|e| e.to_string())?;
+    put_varint(out, hooks.len() as u64);
+    out.extend_from_slice(&hooks);
     Ok(())
 }
 
@@ -223,6 +228,12 @@ pub fn decode(buf: &[u8]) -> Result<Tree, String> {
     let root = r.node(0)?;
     let watchers = rmp_serde::from_slice(r.bytes()?).map_err(|e| r.err(&e.to_string()))?;
     let dedups = rmp_serde::from_slice(r.bytes()?).map_err(|e| r.err(&e.to_string()))?;
+    // Images made before projections and triggers existed end here.
+    let hooks = if r.pos == buf.len() {
+        Hooks::default()
+    } else {
+        rmp_serde::from_slice(r.bytes()?).map_err(|e| r.err(&e.to_string()))?
+    };
     if r.pos != buf.len() {
         return Err(r.err("trailing bytes"));
     }
@@ -230,6 +241,7 @@ pub fn decode(buf: &[u8]) -> Result<Tree, String> {
         root,
         watchers,
         dedups,
+        hooks,
     })
 }
 
