@@ -58,7 +58,12 @@ register(Name, #khepri_projection{projection_fun = Fun, ets_options = EtsOptions
             ?LOG_ERROR("khepri projection ~0p: cannot create its tables: ~0p:~0p",
                        [Name, Class, Reason]),
             Projections
-    end.
+    end;
+register(Name, Other, _Pattern, _Version, Projections) ->
+    %% Not a projection record: its fun could not be decoded here (SPEC
+    %% 5b: its module must be loaded on every member).
+    ?LOG_ERROR("khepri projection ~0p cannot be used on this node: ~0p", [Name, Other]),
+    unregister([Name], Projections).
 
 %% @doc Drops the tables of the named projections.
 -spec unregister([atom()], projections()) -> projections().

@@ -8,7 +8,8 @@
 -include("khepri_evf.hrl").
 -include("khepri_projection.hrl").
 
--export([register_projection/4, unregister_projections/3, has_projection/3,
+-export([register_projection/4, unregister_projections/3, adv_unregister_projections/3,
+         has_projection/3,
          register_trigger/5]).
 
 %% @doc `ok', or `{error, ?khepri_error(projection_already_exists, #{name =>
@@ -46,13 +47,30 @@ unregister_projections(StoreId, Names, Options)
 unregister_projections(_StoreId, Names, _Options) ->
     invalid(invalid_projection_names, #{names => Names}).
 
+%% @doc Like `unregister_projections/3', returning `{ok, #{Name =>
+%% PathPattern}}' for the projections removed (`khepri_adv', SPEC 2.6). They
+%% are read from the local member just before the command: a projection
+%% registered concurrently on another node may be removed unlisted.
+-spec adv_unregister_projections(atom(), all | [atom()], map()) ->
+    {ok, #{atom() => list()}} | {error, term()}.
+adv_unregister_projections(StoreId, Names, Options) ->
+    Before = case khepri_store:engine(StoreId) of
+                 {ok, Engine} -> khepri_nif:projections(Engine);
+                 error -> #{}
+             end,
+    case unregister_projections(StoreId, Names, Options) of
+        ok when Names =:= all -> {ok, Before};
+        ok -> {ok, maps:with(Names, Before)};
+        {error, _} = Error -> Error
+    end.
+
 %% @doc Whether a projection named `Name' is registered, as the local
 %% member knows (after a fence with `favor => consistency').
 -spec has_projection(atom(), atom(), map()) -> boolean() | {error, term()}.
 has_projection(StoreId, Name, Options) when is_atom(Name) ->
     ok = khepri_options:validate(Options),
     khepri_ops:with_engine(StoreId, Options, fun(Engine) ->
-        lists:member(Name, khepri_nif:projection_names(Engine))
+        maps:is_key(Name, khepri_nif:projections(Engine))
     end);
 has_projection(_StoreId, Name, _Options) ->
     invalid(invalid_projection_names, #{names => [Name]}).
@@ -81,7 +99,7 @@ register_trigger(_StoreId, TriggerId, _EventFilter, _SprocPath, _Options) ->
 
 %% The stored procedure's path: one node, no conditions.
 sproc_path(SprocPath) ->
-    Path = khepri_pattern:node_path(khepri_pattern:single(SprocPath)),
+    Path = khepri_pattern:single(SprocPath),
     khepri_pattern:is_plain(Path)
         orelse erlang:error(?khepri_exception(invalid_path, #{path => SprocPath})),
     Path.

@@ -358,8 +358,16 @@ pub fn once(dedup: Dedup, command: Command) -> Command {
 
 /// Decodes stored external-format bytes into a term. Used on engine threads,
 /// where a long decode blocks no scheduler; sync reads check the size first.
+///
+/// Not in "safe" mode: safe mode refuses terms that would create atoms or
+/// funs unknown to this VM, such as a projection or trigger fun made on
+/// another member (seen refused on a peer node). Stored bytes are
+/// `term_to_binary` output that members replicate under CRC checks; the
+/// decoder still rejects malformed bytes.
 pub fn decode_stored_term<'a>(env: Env<'a>, bytes: &[u8]) -> Term<'a> {
-    match env.binary_to_term(bytes) {
+    // SAFETY: see above; `enif_binary_to_term` validates the encoding
+    // whatever the mode.
+    match unsafe { env.binary_to_term_trusted(bytes) } {
         Some((term, _)) => term,
         // Stored bytes always come from term_to_binary; keep the VM up anyway.
         None => encode_bytes(env, bytes),

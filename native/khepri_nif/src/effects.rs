@@ -27,7 +27,7 @@ use crate::source::TreeVersion;
 use khepri_core::hooks::{Effect, Firing, ProjectionKind};
 use khepri_core::{Change, Node, NodeProps, PropsWanted};
 use khepri_raft::effects::EffectSink;
-use rustler::{Encoder, Env, LocalPid, OwnedEnv, ResourceArc, Term};
+use rustler::{Encoder, Env, LocalPid, NifResult, OwnedEnv, ResourceArc, Term};
 use std::sync::Arc;
 
 /// Sends effects to the store process that opened the engine.
@@ -188,14 +188,16 @@ fn pending_triggers<'a>(env: Env<'a>, engine: ResourceArc<Engine>) -> Vec<Term<'
         .collect()
 }
 
-/// `projection_names(Engine) -> [Name]`: projections registered, as of this
-/// member's tree.
+/// `projections(Engine) -> #{Name => Pattern}`: projections registered, as
+/// of this member's tree.
 #[rustler::nif]
-fn projection_names<'a>(env: Env<'a>, engine: ResourceArc<Engine>) -> Vec<Term<'a>> {
+fn projections<'a>(env: Env<'a>, engine: ResourceArc<Engine>) -> NifResult<Term<'a>> {
     let tree = engine.store.tree();
-    tree.hooks
+    let pairs: Vec<(Term, Term)> = tree
+        .hooks
         .projections
-        .keys()
-        .map(|n| name(env, n))
-        .collect()
+        .values()
+        .map(|def| (name(env, &def.name), encode_pattern(env, &def.pattern)))
+        .collect();
+    Term::map_from_pairs(env, &pairs)
 }
