@@ -22,6 +22,13 @@ fn apply(t: &mut Tree, c: Command, index: u64) -> (khepri_core::Reply, Vec<Effec
     (reply, effects)
 }
 
+/// Applies a command that must succeed; its effects.
+fn run(t: &mut Tree, c: Command, index: u64) -> Vec<Effect> {
+    let (reply, effects) = apply(t, c, index);
+    assert!(reply.is_ok(), "{reply:?}");
+    effects
+}
+
 fn put(names: &[&str], value: &str) -> Command {
     Command::Put {
         pattern: pat(names),
@@ -70,12 +77,12 @@ fn fired(effects: &[Effect]) -> Vec<(String, Vec<String>, Change)> {
 #[test]
 fn firings_follow_priority_then_id_then_path_and_are_owed_until_acked() {
     let mut t = Tree::new();
-    apply(&mut t, put(&["w", "y"], "1"), 1);
-    apply(&mut t, put(&["w", "x"], "1"), 2);
-    apply(&mut t, trigger("b", star(&["w"]), actions::ALL, 0), 3);
-    apply(&mut t, trigger("a", star(&["w"]), actions::ALL, 0), 4);
-    apply(&mut t, trigger("z", star(&["w"]), actions::DELETE, 9), 5);
-    apply(&mut t, trigger("c", star(&["w"]), actions::CREATE, 20), 6);
+    run(&mut t, put(&["w", "y"], "1"), 1);
+    run(&mut t, put(&["w", "x"], "1"), 2);
+    run(&mut t, trigger("b", star(&["w"]), actions::ALL, 0), 3);
+    run(&mut t, trigger("a", star(&["w"]), actions::ALL, 0), 4);
+    run(&mut t, trigger("z", star(&["w"]), actions::DELETE, 9), 5);
+    run(&mut t, trigger("c", star(&["w"]), actions::CREATE, 20), 6);
     let delete = Command::Delete {
         pattern: star(&["w"]),
         opts: WriteOpts::default(),
@@ -107,7 +114,7 @@ fn firings_follow_priority_then_id_then_path_and_are_owed_until_acked() {
     let (_, effects) = apply(&mut t, put(&["w", "x"], "2"), 8);
     let ids: Vec<String> = fired(&effects).into_iter().map(|f| f.0).collect();
     assert_eq!(ids, ["c", "a", "b"]);
-    apply(
+    run(
         &mut t,
         Command::AckTriggers {
             seqs: (0..8).collect(),
@@ -127,7 +134,7 @@ fn firings_follow_priority_then_id_then_path_and_are_owed_until_acked() {
 #[test]
 fn projection_effects_carry_old_and_new_nodes() {
     let mut t = Tree::new();
-    apply(&mut t, put(&["c", "a"], "1"), 1);
+    run(&mut t, put(&["c", "a"], "1"), 1);
     let (reply, effects) = apply(&mut t, projection("pc", star(&["c"])), 2);
     assert!(reply.is_ok());
     assert!(matches!(&effects[..], [Effect::Register(def, tree)]
@@ -168,14 +175,14 @@ fn projection_effects_carry_old_and_new_nodes() {
 #[test]
 fn a_snapshot_install_updates_kept_projections_by_diff() {
     let mut old = Tree::new();
-    apply(&mut old, projection("kept", star(&["c"])), 1);
-    apply(&mut old, projection("gone", star(&["c"])), 2);
-    apply(&mut old, put(&["c", "same"], "1"), 3);
-    apply(&mut old, put(&["c", "changed"], "1"), 4);
-    apply(&mut old, put(&["c", "deleted"], "1"), 5);
+    run(&mut old, projection("kept", star(&["c"])), 1);
+    run(&mut old, projection("gone", star(&["c"])), 2);
+    run(&mut old, put(&["c", "same"], "1"), 3);
+    run(&mut old, put(&["c", "changed"], "1"), 4);
+    run(&mut old, put(&["c", "deleted"], "1"), 5);
     let mut new = old.clone();
-    apply(&mut new, put(&["c", "changed"], "2"), 6);
-    apply(
+    run(&mut new, put(&["c", "changed"], "2"), 6);
+    run(
         &mut new,
         Command::Delete {
             pattern: pat(&["c", "deleted"]),
@@ -183,15 +190,15 @@ fn a_snapshot_install_updates_kept_projections_by_diff() {
         },
         7,
     );
-    apply(&mut new, put(&["c", "created"], "1"), 8);
-    apply(
+    run(&mut new, put(&["c", "created"], "1"), 8);
+    run(
         &mut new,
         Command::UnregisterProjections {
             names: Some(vec!["gone".into()]),
         },
         9,
     );
-    apply(&mut new, projection("added", star(&["c"])), 10);
+    run(&mut new, projection("added", star(&["c"])), 10);
     let effects = hooks::diff(&old, &new, &NoData);
     let mut changed = Vec::new();
     for e in &effects {
@@ -221,9 +228,9 @@ fn a_snapshot_install_updates_kept_projections_by_diff() {
 #[test]
 fn registrations_and_owed_firings_survive_a_tree_image() {
     let mut t = Tree::new();
-    apply(&mut t, projection("pc", star(&["c"])), 1);
-    apply(&mut t, trigger("t", star(&["c"]), actions::ALL, 3), 2);
-    apply(&mut t, put(&["c", "a"], "1"), 3);
+    run(&mut t, projection("pc", star(&["c"])), 1);
+    run(&mut t, trigger("t", star(&["c"]), actions::ALL, 3), 2);
+    run(&mut t, put(&["c", "a"], "1"), 3);
     let image = khepri_core::image::encode(&t).expect("image");
     let back = khepri_core::image::decode(&image).expect("decoded");
     assert_eq!(back.hooks, t.hooks);
