@@ -154,7 +154,7 @@ carry_out(Seq, Items, #{engine := Engine, store_id := StoreId,
                         projections := Projections0, effects_seq := Last} = State) ->
     Seq =:= Last + 1 orelse
         ?LOG_ERROR("khepri store ~s: effects ~b after ~b", [StoreId, Seq, Last]),
-    {Projections, Fired} = lists:foldl(fun carry_out/2, {Projections0, []}, Items),
+    {Projections, Fired} = lists:foldl(fun carry_out_item/2, {Projections0, []}, Items),
     ok = khepri_nif:effects_done(Engine, Seq),
     case State of
         #{leading := true, runner := Runner} ->
@@ -164,14 +164,14 @@ carry_out(Seq, Items, #{engine := Engine, store_id := StoreId,
     end,
     State#{projections := Projections, effects_seq := Seq}.
 
-carry_out({project, Names, Path, Old, New}, {Projections, Fired}) ->
+carry_out_item({project, Names, Path, Old, New}, {Projections, Fired}) ->
     khepri_projector:project(Names, Path, Old, New, Projections),
     {Projections, Fired};
-carry_out({fire, _, _, _, _, _} = Firing, {Projections, Fired}) ->
+carry_out_item({fire, _, _, _, _, _} = Firing, {Projections, Fired}) ->
     {Projections, [Firing | Fired]};
-carry_out({register, Name, Projection, Pattern, Version}, {Projections, Fired}) ->
+carry_out_item({register, Name, Projection, Pattern, Version}, {Projections, Fired}) ->
     {khepri_projector:register(Name, Projection, Pattern, Version, Projections), Fired};
-carry_out({unregister, Names}, {Projections, Fired}) ->
+carry_out_item({unregister, Names}, {Projections, Fired}) ->
     {khepri_projector:unregister(Names, Projections), Fired}.
 
 %% Taking the lead, the runner gets every firing still owed: those the

@@ -50,8 +50,8 @@ struct Held {
 struct State {
     /// Last sequence number sent.
     sent: u64,
-    /// Last sequence number confirmed.
-    done: u64,
+    /// Batches waiting for their effects, or for earlier ones, to be
+    /// carried out; every sequence number here is above the last confirmed.
     held: VecDeque<Held>,
 }
 
@@ -88,19 +88,23 @@ impl Gate {
     }
 
     /// Hands over the batch applied up to `index`: its effects and answers.
-    /// Runs on the state machine's task.
+    /// Runs on the state machine's task, the only caller, so numbers reach
+    /// the sink in order.
     pub fn deliver(&self, effects: Vec<Effect>, answers: Vec<Answer>, index: u64) {
         let mut state = self.state.lock().expect("gate lock");
         if !effects.is_empty() {
             state.sent += 1;
             let seq = state.sent;
-            // Under the lock: numbers reach the sink in order.
-            self.sink.effects(seq, effects);
+            // Held before the store process can confirm it; sent after the
+            // lock is released: encoding a large batch must not hold up
+            // `done`, which a NIF calls on a scheduler.
             state.held.push_back(Held {
                 seq,
                 index,
                 answers,
             });
+            drop(state);
+            self.sink.effects(seq, effects);
         } else if state.held.is_empty() {
             drop(state);
             self.answer(answers);
@@ -123,8 +127,7 @@ impl Gate {
         let mut released = Vec::new();
         {
             let mut state = self.state.lock().expect("gate lock");
-            state.done = state.done.max(seq);
-            while state.held.front().is_some_and(|h| h.seq <= state.done) {
+            while state.held.front().is_some_and(|h| h.seq <= seq) {
                 released.extend(state.held.pop_front());
             }
         }
