@@ -3,12 +3,15 @@
 %% and restarts recover from them). A trial:
 %%
 %% 1. writers on every member put distinct keys (`khepri_crash_writer');
-%% 2. at a random moment, `kill -9' of a follower, of the leader, or of two
-%%    members at once (kinds in turn);
+%% 2. at a random moment, `kill -9' of a follower, of the leader, of two
+%%    members at once, or of any member that is then killed again while it
+%%    recovers (kinds in turn);
 %% 3. one killed: the two others go on acknowledging writes. Two killed: the
 %%    survivor's writes time out, and any write invoked after both were down
 %%    and acknowledged before they restart is a violation;
-%% 4. the killed members restart on their data directories under their names,
+%% 4. the killed members restart on their data directories under their names
+%%    (for the last kind, the member is killed again at a random moment of its
+%%    restart: while its store opens or catches up, then restarted again),
 %%    and their writers acknowledge writes again;
 %% 5. writers stop; every member knows a leader, has applied the same index
 %%    and holds the same tree; every write acknowledged since the start of
@@ -35,9 +38,12 @@
 %% the condition of step 3.
 -define(MAX_LOAD_MS, 1000).
 -define(MAX_DOWN_MS, 500).
+%% The second kill of a recovering member comes this long (at most, drawn at
+%% random) after its store began to open.
+-define(MAX_RECOVERY_MS, 1000).
 %% Bound of every wait; the nodes share 2 cores with builds.
 -define(WAIT_MS, 60000).
--define(KINDS, [follower, leader, two]).
+-define(KINDS, [follower, leader, two, recovering]).
 
 %% @doc Runs `Trials' trials on a fresh cluster; the figures (`kills',
 %% `kinds', and the recorder's totals) or an exception for the first failure.
@@ -105,7 +111,7 @@ trial(I, Recorder, Members, #{kills := Kills, kinds := Kinds}) ->
 
     ok = khepri_crash_recorder:quorum_back(Recorder),
     TRestart = erlang:monotonic_time(millisecond),
-    Restarted = [khepri_crash_node:start(M) || M <- Killed],
+    {Restarted, Notes} = lists:unzip([restart(Kind, M) || M <- Killed]),
     RestartNs = os:system_time(nanosecond),
     TRestarted = erlang:monotonic_time(millisecond),
     [start_writers(Recorder, I, restarted, M) || M <- Restarted],
@@ -118,16 +124,16 @@ trial(I, Recorder, Members, #{kills := Kills, kinds := Kinds}) ->
     Checked = check(I, Recorder, Running),
     After = khepri_crash_recorder:summary(Recorder),
     TEnd = erlang:monotonic_time(millisecond),
-    khepri_crash:log("cluster trial ~b: killed ~s (~s); ~b writes acknowledged, ~b timed out; "
+    khepri_crash:log("cluster trial ~b, ~s: killed ~s~s; ~b writes acknowledged, ~b timed out; "
                      "converged at index ~b, ~b keys, all ~b acknowledged read back; "
                      "~b ms (load ~b, kill and down ~b, restart ~b, restarted serving ~b, "
                      "stop and check ~b)",
-                     [I, Kind, victim_names(Victims, Leader), delta(acked, Before, After),
+                     [I, Kind, victim_names(Victims, Leader), Notes, delta(acked, Before, After),
                       delta(timeout, Before, After), maps:get(index, Checked),
                       maps:get(keys, Checked), maps:get(acked, After), TEnd - T0,
                       TKill - T0, TRestart - TKill, TRestarted - TRestart,
                       TServing - TRestarted, TEnd - TServing]),
-    {sort(Running), #{kills => Kills + length(Victims),
+    {sort(Running), #{kills => Kills + length(Victims) + case Kind of recovering -> 1; _ -> 0 end,
                       kinds => maps:update_with(Kind, fun(N) -> N + 1 end, 1, Kinds)}}.
 
 %% A member's writers are new per trial and per incarnation: their tags are
@@ -183,7 +189,34 @@ victims(follower, Leader, Members) ->
     [pick(Members -- [Leader])];
 victims(two, _Leader, Members) ->
     Spared = pick(Members),
-    Members -- [Spared].
+    Members -- [Spared];
+victims(recovering, _Leader, Members) ->
+    [pick(Members)].
+
+%% Step 4: the running member, and a note for the trial's line.
+restart(recovering, Member) ->
+    Booted = khepri_crash_node:boot(Member),
+    %% the open fails when the node is killed: not an error to report
+    {Opener, MRef} = spawn_monitor(fun() ->
+                                           exit(try khepri_crash_node:open(Booted)
+                                                catch _:_ -> not_opened
+                                                end)
+                                   end),
+    Delay = rand:uniform(?MAX_RECOVERY_MS),
+    khepri_crash:pause(Delay),
+    [Killed] = khepri_crash_node:kill([Booted]),
+    %% the open either completed or failed with the node
+    Opened = receive {'DOWN', MRef, process, Opener, R} -> R =:= ok
+             after ?WAIT_MS -> erlang:error(open_not_ended)
+             end,
+    Note = io_lib:format(", again ~b ms into its restart (~s)",
+                         [Delay, case Opened of
+                                     true -> "its store open";
+                                     false -> "its store opening"
+                                 end]),
+    {khepri_crash_node:start(Killed), Note};
+restart(_, Member) ->
+    {khepri_crash_node:start(Member), ""}.
 
 pick(List) ->
     lists:nth(rand:uniform(length(List)), List).

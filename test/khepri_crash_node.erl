@@ -8,7 +8,7 @@
 %% given) and, while it runs, `node', `peer' and `os_pid'.
 -module(khepri_crash_node).
 
--export([new/3, start/1, kill/1, stop/1, call/4, call/5]).
+-export([new/3, start/1, boot/1, open/1, kill/1, stop/1, call/4, call/5]).
 
 %% The peers share 2 cores with builds: booting, recovering a store and
 %% remote calls are given generous bounds.
@@ -21,9 +21,15 @@ new(Name, Dir, Config) ->
     #{name => Name, dir => Dir, config => Config}.
 
 %% @doc Boots the member's node and starts its store, which recovers from
-%% the data directory if there is one. The peer is linked to the caller: if
-%% the caller dies, the node halts.
-start(#{name := Name, dir := Dir, config := Config} = Member) ->
+%% the data directory if there is one.
+start(Member) ->
+    Booted = boot(Member),
+    ok = open(Booted),
+    Booted.
+
+%% @doc Boots the member's node and starts the application, not the store.
+%% The peer is linked to the caller: if the caller dies, the node halts.
+boot(#{name := Name} = Member) ->
     ok = wait_name_free(Name),
     %% `peer_down => continue': a killed node must not take its (linked)
     %% control process, and so the caller, with it.
@@ -35,10 +41,15 @@ start(#{name := Name, dir := Dir, config := Config} = Member) ->
                            args => ["-kernel", "prevent_overlapping_partitions", "false"
                                     | khepri_test_helpers:peer_args()]}),
     OsPid = erpc:call(Node, os, getpid, [], ?CALL_TIMEOUT),
-    Started = Member#{node => Node, peer => Peer, os_pid => OsPid},
-    {ok, _} = call(Started, application, ensure_all_started, [khepri]),
-    {ok, _} = call(Started, khepri, start, [Dir, Config]),
-    Started.
+    Booted = Member#{node => Node, peer => Peer, os_pid => OsPid},
+    {ok, _} = call(Booted, application, ensure_all_started, [khepri]),
+    Booted.
+
+%% @doc Starts the store of a booted member: it recovers from its data
+%% directory, if there is one.
+open(#{dir := Dir, config := Config} = Member) ->
+    {ok, _} = call(Member, khepri, start, [Dir, Config]),
+    ok.
 
 %% @doc Kills the members' OS processes at once with `kill -9' and returns
 %% once every one of their nodes is down, with the members (not running).
