@@ -1,8 +1,8 @@
 %% @doc The crash harness (issue 7, part 4): members killed with `kill -9'
 %% under write load must lose no acknowledged write and must converge to
 %% identical trees. Two variants: `khepri_crash_cluster' (3 members,
-%% killing a follower, the leader or two at once) and `khepri_crash_single'
-%% (one member killed again and again). `test/crash/run.sh' runs both
+%% killing a follower, the leader, two at once, or a member again while it
+%% restarts) and `khepri_crash_single' (one member killed again and again). `test/crash/run.sh' runs both
 %% through `main/1'; `khepri_crash_tests' runs a short version in CI.
 -module(khepri_crash).
 
