@@ -13,6 +13,9 @@
 
 -define(KEY(StoreId), {khepri_rs, StoreId}).
 -define(STOP_TIMEOUT, 60000).
+%% The answer to a call whose receiver is not running: the engine takes the
+%% member as unreachable (`network.rs').
+-define(NO_RECEIVER, <<"no store process">>).
 
 %% @private
 start_link(StoreId, Dir, Config) ->
@@ -42,6 +45,7 @@ init({StoreId, Dir, #{timeout := Timeout} = Config}) ->
              || W <- Warnings],
             State = #{store_id => StoreId, engine => Engine, dir => Dir,
                       config => maps:without([join], Config), connecting => #{},
+                      watched => #{},
                       projections => khepri_projector:new(), effects_seq => 0,
                       leading => false,
                       runner => khepri_trigger_runner:start_link(StoreId)},
@@ -122,8 +126,10 @@ handle_info({'$khepri_rpc', Target, Id, Kind, Body},
     Node = binary_to_atom(Target, utf8),
     case lists:member(Node, erlang:nodes()) of
         true ->
-            send({StoreId, Node}, {'$khepri_rpc_in', node(), Id, Kind, Body}),
-            {noreply, State};
+            Dest = {StoreId, Node},
+            State1 = watch(Kind, Dest, Id, State),
+            send(Dest, {'$khepri_rpc_in', node(), Id, Kind, Body}),
+            {noreply, State1};
         false ->
             %% Not sent: a send would start the connection and could still
             %% arrive after this call was answered as failed, and a write
@@ -132,10 +138,17 @@ handle_info({'$khepri_rpc', Target, Id, Kind, Body},
             ok = khepri_nif:rpc_reply(Engine, Id, {error, <<"not connected">>}),
             {noreply, connect(Node, State)}
     end;
+handle_info({'$khepri_rpc_reply', Id, _} = Msg, State) ->
+    relay(Msg, State),
+    {noreply, unwatch(Id, State)};
+handle_info({'DOWN', MRef, process, _, _}, #{watched := Watched, engine := Engine} = State)
+  when is_map_key(MRef, Watched) ->
+    %% the call was dropped, or its answer will never come
+    ok = khepri_nif:rpc_reply(Engine, maps:get(MRef, Watched), {error, ?NO_RECEIVER}),
+    {noreply, State#{watched := maps:remove(MRef, Watched)}};
 handle_info({'$khepri_connected', Node}, #{connecting := Connecting} = State) ->
     {noreply, State#{connecting := maps:remove(Node, Connecting)}};
 handle_info(Msg, State) when element(1, Msg) =:= '$khepri_rpc_in';
-                             element(1, Msg) =:= '$khepri_rpc_reply';
                              element(1, Msg) =:= '$khepri_change_member' ->
     relay(Msg, State),
     {noreply, State};
@@ -201,6 +214,30 @@ relay({'$khepri_change_member', Pid, Ref, Change, NodeName, TimeoutMs},
                                   NodeName, TimeoutMs);
 relay({{'$khepri_chg', Pid, Ref}, Reply}, _State) ->
     Pid ! {Ref, Reply}.
+
+%% A message to a store process that is not running is dropped without a
+%% word: on a node that is up before its store is (a restart), the caller
+%% would wait out its call's time-to-live, for a snapshot chunk 10 s, and
+%% the member could not catch up meanwhile. So a snapshot chunk's receiver is
+%% monitored until it answers: if it is not there, or goes, the call fails
+%% at once and the leader sends the snapshot again (after a short backoff).
+%% Other calls are either short-lived (appends, votes) or must not be
+%% answered as failed while they may still be received (forwarded writes).
+watch(snapshot_chunk, Dest, Id, #{watched := Watched} = State) ->
+    State#{watched := Watched#{erlang:monitor(process, Dest) => Id}};
+watch(_Kind, _Dest, _Id, State) ->
+    State.
+
+unwatch(_Id, #{watched := Watched} = State) when map_size(Watched) =:= 0 ->
+    State;
+unwatch(Id, #{watched := Watched} = State) ->
+    case [MRef || {MRef, I} <- maps:to_list(Watched), I =:= Id] of
+        [MRef] ->
+            true = erlang:demonitor(MRef, [flush]),
+            State#{watched := maps:remove(MRef, Watched)};
+        [] ->
+            State
+    end.
 
 %% Connects to a member's node on the side, one attempt at a time per node:
 %% that is how members find each other again after a partition heals.

@@ -13,7 +13,7 @@
 -export([with_cluster/4, on/4, on/5]).
 %% Runs on a peer (see snapshot test).
 -export([put_keys/2, increment/3, async_put/3, leader_name/1, put_then_read_on/4,
-         tx_then_read_on/4]).
+         tx_then_read_on/4, watch_snapshot_chunks/3]).
 
 -import(khepri_test_helpers, [tmp_dir/1, wait_until/2, ensure_distributed/0,
                               peer_args/0]).
@@ -225,6 +225,43 @@ lagging_member_catches_up_by_snapshot_test_() ->
             ok = wait_until(fun() -> snap_keys(C, S) =:= {ok, Expected} end, 30000),
             %% restarted from its own directory, `c' is still a member
             ?assertEqual({ok, lists:sort(Nodes)}, on(C, khepri_cluster, nodes, [S]))
+        end)
+    end}.
+
+%% On a node that is up but whose store is not running yet (a restart, before
+%% the store opens), the leader's calls are dropped: nobody answers them.
+%% A snapshot chunk sent then must not hold up the member's catch-up once its
+%% store runs (it did for the chunk's 10 s time-to-live: found by the crash
+%% harness, a restarted follower's writes timed out meanwhile).
+member_starting_catches_up_without_waiting_for_a_dropped_chunk_test_() ->
+    {timeout, 300, fun() ->
+        S = cl_chunk,
+        Config = #{cluster_name => S,
+                   machine_config => #{snapshot_interval => 64}},
+        with_cluster("chunk", Config, 3, fun([A, B, C], _, Dirs) ->
+            ?assertEqual(ok, on(C, khepri, stop, [S])),
+            ok = wait_until(fun() -> lists:member(on(A, ?MODULE, leader_name, [S]),
+                                                  [atom_to_binary(A), atom_to_binary(B)])
+                            end, 10000),
+            Leader = binary_to_atom(on(A, ?MODULE, leader_name, [S])),
+            ok = on(Leader, ?MODULE, watch_snapshot_chunks, [S, C, self()]),
+            ok = on(A, ?MODULE, put_keys, [S, ?SNAPSHOT_KEYS], 5 * ?CALL_TIMEOUT),
+            %% the leader has purged what `c' misses and sent it a chunk,
+            %% which nobody received
+            receive
+                {snapshot_chunk_to, C} -> ok
+            after ?CALL_TIMEOUT ->
+                erlang:error(no_snapshot_chunk_sent)
+            end,
+            T0 = erlang:monotonic_time(millisecond),
+            ?assertEqual({ok, S}, on(C, khepri, start, [lists:last(Dirs), Config])),
+            Expected = maps:from_list([{snap_key(K), K}
+                                       || K <- lists:seq(1, ?SNAPSHOT_KEYS)]),
+            ok = wait_until(fun() -> snap_keys(C, S) =:= {ok, Expected} end, 30000),
+            Elapsed = erlang:monotonic_time(millisecond) - T0,
+            io:format(user, "~nmember starting: caught up by snapshot ~b ms after "
+                      "its start~n", [Elapsed]),
+            ?assert(Elapsed < 5000)
         end)
     end}.
 
@@ -456,6 +493,24 @@ async_put(S, Path, Value) ->
     after ?CALL_TIMEOUT ->
         error(no_async_notification)
     end.
+
+%% @private Runs on a peer: from now on, sends `To' `{snapshot_chunk_to,
+%% Node}' each time the store process is asked to send a snapshot chunk to
+%% `Node' (traced: the test observes, the store is unchanged).
+watch_snapshot_chunks(S, Node, To) ->
+    Target = atom_to_binary(Node),
+    Tracer = spawn(fun() -> trace_chunks(Target, To) end),
+    1 = erlang:trace(whereis(S), true, ['receive', {tracer, Tracer}]),
+    ok.
+
+trace_chunks(Target, To) ->
+    receive
+        {trace, _, 'receive', {'$khepri_rpc', Target, _, snapshot_chunk, _}} ->
+            To ! {snapshot_chunk_to, binary_to_atom(Target)};
+        {trace, _, 'receive', _} ->
+            ok
+    end,
+    trace_chunks(Target, To).
 
 %% @private Runs on a peer: the leader this member knows.
 leader_name(S) ->

@@ -69,9 +69,19 @@ impl RaftNetworkFactory<TypeConfig> for Network {
     }
 }
 
+/// The store process's answer for a call whose receiver is not running
+/// (its node is up, its store is not, or no longer): nobody received it.
+pub const NO_RECEIVER: &str = "no store process";
+
 fn to_rpc_error(e: CallError) -> RPCError<TypeConfig> {
     match e {
         CallError::Unreachable(text) => {
+            RPCError::Unreachable(Unreachable::new(&io::Error::other(text)))
+        }
+        // Unreachable, so that openraft backs off before it tries again (a
+        // network error is retried at once, ten times, and a snapshot is
+        // read again from disk for each try).
+        CallError::Remote(text) if text == NO_RECEIVER => {
             RPCError::Unreachable(Unreachable::new(&io::Error::other(text)))
         }
         CallError::Remote(text) => RPCError::Network(NetworkError::new(&io::Error::other(text))),
