@@ -89,6 +89,10 @@ pub struct Recovery {
     /// Repairs made while opening (torn tail dropped, unwritten segment
     /// removed, ...), each naming the file and offset concerned.
     pub warnings: Vec<String>,
+    /// Index of the first record dropped as (part of) a torn write, if any:
+    /// callers that know records up to some index were durable can tell
+    /// such a loss from a missing file.
+    pub torn_from: Option<u64>,
 }
 
 /// Errors of the log. Those about a file name it and, where known, the offset.
@@ -608,6 +612,7 @@ impl SegmentedLog {
                         "removed {}: segment header never written (interrupted append)",
                         path.display()
                     ));
+                    rec.torn_from = Some(first);
                     drop(file);
                     log.remove_segment_file(&path)?;
                     continue;
@@ -649,6 +654,7 @@ impl SegmentedLog {
                     "torn tail in {} at offset {offset}: {reason}; dropped it and everything after it",
                     path.display()
                 ));
+                rec.torn_from = Some(first + scan.offsets.len() as u64);
             } else if scan.dirty_after_end {
                 rec.warnings.push(format!(
                     "non-zero bytes after the end of data in {} at offset {}; zeroed them",

@@ -63,6 +63,8 @@ pub struct Recovered {
     pub purged: Option<u64>,
     /// The committed index written at the last clean stop (a hint).
     pub committed_hint: Option<u64>,
+    /// First record dropped as a torn write, if any.
+    pub torn_from: Option<u64>,
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> io::Error {
@@ -131,6 +133,7 @@ impl LogStore {
             last: last.map(|l| l.index()),
             purged: purged_index,
             committed_hint,
+            torn_from: recovery.torn_from,
         };
         let inner = Inner {
             dir: dir.to_path_buf(),

@@ -17,9 +17,10 @@ use std::path::Path;
 ///
 /// Rules: a purged log needs a snapshot at least as new as the purge point;
 /// the log's first record must directly follow what the snapshot or the
-/// purge covers (index 0 when neither exists, where openraft starts). A
-/// committed index (written at the last clean stop) beyond both the log
-/// and the snapshot is warned about: a torn last record was dropped.
+/// purge covers (index 0 when neither exists, where openraft starts); the
+/// committed index written at the last clean stop must be held by the log
+/// or the snapshot, unless a torn write right after what is held was
+/// dropped (a warning then: the torn tail lost committed entries).
 pub fn check(
     log: &Recovered,
     snapshot: Option<u64>,
@@ -63,10 +64,17 @@ pub fn check(
     let mut warnings = Vec::new();
     let held = log.last.max(covered);
     if let Some(c) = log.committed_hint.filter(|&c| Some(c) > held) {
+        let next = held.map_or(0, |h| h + 1);
+        let ends = held.map_or_else(|| "nothing".to_string(), |h| format!("index {h}"));
+        if log.torn_from.is_none_or(|t| t > next) {
+            return refuse(format!(
+                "entries up to index {c} were committed before the last stop, but the log in {} holds up to {ends} and no torn write was found: a log segment holding entries {next} to {c} is missing",
+                log_dir.display()
+            ));
+        }
         warnings.push(format!(
-            "entries up to index {c} were committed before the last stop, but the log in {} now ends at {}: the entries after it were lost on this member",
-            log_dir.display(),
-            held.map_or_else(|| "nothing".to_string(), |h| format!("index {h}"))
+            "entries up to index {c} were committed before the last stop, but the log in {} now holds up to {ends}: the torn entries after it were lost on this member",
+            log_dir.display()
         ));
     }
     Ok(warnings)
@@ -82,6 +90,7 @@ mod tests {
             last,
             purged,
             committed_hint: None,
+            torn_from: None,
         }
     }
 
@@ -124,18 +133,24 @@ mod tests {
     }
 
     #[test]
-    fn committed_entries_beyond_the_log_are_warned_about() {
+    fn committed_entries_beyond_the_log_need_a_torn_tail() {
         let mut l = log(Some(0), Some(19), None);
-        l.committed_hint = Some(20);
-        let w = run(&l, None).unwrap();
-        assert_eq!(w.len(), 1);
-        assert!(
-            w[0].contains("up to index 20") && w[0].contains("ends at index 19"),
-            "{w:?}"
-        );
         l.committed_hint = Some(19);
         assert!(run(&l, None).unwrap().is_empty());
         l.committed_hint = Some(30);
         assert!(run(&l, Some(30)).unwrap().is_empty());
+        // The last segment is gone: nothing explains the loss.
+        let e = run(&l, None).unwrap_err();
+        assert!(e.to_string().contains("holding entries 20 to 30"), "{e}");
+        // A torn tail from 20 on was dropped: a warning.
+        l.torn_from = Some(20);
+        let w = run(&l, None).unwrap();
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].contains("up to index 30") && w[0].contains("up to index 19"),
+            "{w:?}"
+        );
+        l.torn_from = Some(25);
+        assert!(run(&l, None).is_err());
     }
 }

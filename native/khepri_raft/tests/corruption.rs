@@ -106,6 +106,14 @@ async fn a_missing_segment_refuses_to_start() {
     assert!(err.contains(&segs[2].display().to_string()), "{err}");
     assert!(err.contains("missing"), "{err}");
     fs::write(&segs[1], saved).unwrap();
+    // The last one: the committed index of the clean stop is not held.
+    let last = segs.last().unwrap();
+    let saved = fs::read(last).unwrap();
+    fs::remove_file(last).unwrap();
+    let err = open_error(dir.path()).await;
+    assert!(err.contains("no torn write was found"), "{err}");
+    assert!(err.contains("is missing"), "{err}");
+    fs::write(last, saved).unwrap();
     // The first one, with no snapshot to cover it.
     fs::remove_file(&segs[0]).unwrap();
     let err = open_error(dir.path()).await;
