@@ -17,7 +17,11 @@ fn committed_seeds_are_accepted() {
         if name == "etf" {
             // The VM-made fixture also holds encodings binary_to_term refuses.
             let n = accepted.iter().filter(|&&a| a).count();
-            assert!(n * 4 > seeds.len() * 3, "etf: {n} of {} accepted", seeds.len());
+            assert!(
+                n * 4 > seeds.len() * 3,
+                "etf: {n} of {} accepted",
+                seeds.len()
+            );
         } else if let Some(i) = accepted.iter().position(|&a| !a) {
             panic!("{name} seed {i} is not accepted");
         }
