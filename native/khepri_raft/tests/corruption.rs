@@ -150,6 +150,16 @@ async fn a_truncated_snapshot_refuses_to_start() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_vote_file_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    populate(dir.path(), 100_000, 10).await;
+    let vote = dir.path().join("log").join("vote");
+    fs::write(&vote, b"\xc1 not messagepack").unwrap();
+    let err = open_error(dir.path()).await;
+    assert!(err.contains(&vote.display().to_string()), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unpurged_log_needs_no_snapshot() {
     // Nothing was ever purged: the log alone rebuilds the tree.
     let dir = tempfile::tempdir().unwrap();
