@@ -59,6 +59,27 @@ fn a_short_run_of_each_target_finds_no_crash() {
     let _ = std::fs::remove_dir_all(&crashes);
 }
 
+/// Inputs that once crashed a target (`regressions/<target>/`, each named
+/// after the crash file it was) run clean.
+#[test]
+fn past_crashes_stay_fixed() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions");
+    let mut seen = 0;
+    for name in targets::NAMES {
+        let Ok(files) = std::fs::read_dir(root.join(name)) else {
+            continue;
+        };
+        let mut target = targets::by_name(name).unwrap();
+        for f in files {
+            let path = f.unwrap().path();
+            let input = std::fs::read(&path).unwrap();
+            let _ = target.run(&input);
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "no regression inputs under {}", root.display());
+}
+
 fn tempfile_dir() -> std::path::PathBuf {
     khepri_fuzz::scratch::dir("smoke-crashes")
 }
