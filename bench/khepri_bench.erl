@@ -336,7 +336,17 @@ phases(B, O) ->
                   %% Mnesia has no keep_while: nothing to compare.
                   mnesia -> []
               end,
-    Puts ++ [Fill | Gets] ++ Txs ++ GetMany ++ Cascade.
+    Projections = case B of
+                      khepri ->
+                          guarded(B, projections,
+                                  fun() ->
+                                          khepri_bench_projections:run(
+                                            fun measure/6, ?STORE, O)
+                                  end);
+                      %% Mnesia has no projections.
+                      mnesia -> []
+                  end,
+    Puts ++ [Fill | Gets] ++ Txs ++ GetMany ++ Cascade ++ Projections.
 
 %% Runs Fun (returning rows); an exception becomes one error row.
 guarded(B, Phase, Fun) ->
@@ -1100,6 +1110,7 @@ markdown(Probes, Rows) ->
      overload_lines(Rows),
      get_many_section(Rows),
      keep_while_section(Rows),
+     khepri_bench_projections:section(Rows),
      cluster_section(Rows),
      memory_section(Rows),
      errors(Rows)].

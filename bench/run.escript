@@ -16,13 +16,12 @@ main(Args) ->
         false -> fail("~s: no khepri.app; run `rebar3 compile' first", [Ebin])
     end,
     true = code:add_patha(Ebin),
-    Src = filename:join(Bench, "khepri_bench.erl"),
-    case compile:file(Src, [binary, report, warnings_as_errors, debug_info]) of
-        {ok, Mod, Beam} ->
-            {module, Mod} = code:load_binary(Mod, Src, Beam);
-        error ->
-            fail("~s does not compile", [Src])
-    end,
+    [case compile:file(Src, [binary, report, warnings_as_errors, debug_info]) of
+         {ok, Mod, Beam} ->
+             {module, Mod} = code:load_binary(Mod, Src, Beam);
+         error ->
+             fail("~s does not compile", [Src])
+     end || Src <- filelib:wildcard(filename:join(Bench, "khepri_bench*.erl"))],
     try khepri_bench:main(Args) of
         ok -> ok
     catch

@@ -1629,6 +1629,276 @@ defmodule Khepri do
   defdelegate handle_async_ret(store_id, ra_event), to: :khepri
 
   # -------------------------------------------------------------------
+  # Triggers and projections.
+  # -------------------------------------------------------------------
+
+  @typedoc "The id of a trigger; registering an id again replaces its trigger."
+  @type trigger_id :: atom()
+
+  @typedoc """
+  What a trigger watches: a `Khepri.Evf.tree/2` event filter, or a path
+  pattern (all changes, priority 0).
+  """
+  @type event_filter :: Khepri.Evf.event_filter() | path()
+
+  @typedoc "`:all` or a list of projection names."
+  @type projection_names :: :all | [Khepri.Projection.name()]
+
+  @doc """
+  Registers a trigger in the default store. Same as `register_trigger/5`.
+
+  ## Example
+
+      :ok = Khepri.register_trigger(:on_user_change, ~p"/:users/*", ~p"/:sprocs/:notify")
+  """
+  @spec register_trigger(trigger_id(), event_filter(), path()) :: :ok | error()
+  defdelegate register_trigger(trigger_id, event_filter, sproc_path), to: :khepri
+
+  @doc """
+  `register_trigger(store_id, trigger_id, event_filter, sproc_path)` when
+  the second argument is an atom (a trigger id), else
+  `register_trigger(trigger_id, event_filter, sproc_path, options)` (default
+  store). Same as `register_trigger/5`.
+
+  ## Example
+
+      :ok = Khepri.register_trigger(:my_store, :on_user_change, ~p"/:users/*", ~p"/:sprocs/:notify")
+      :ok = Khepri.register_trigger(:on_user_change, ~p"/:users/*", ~p"/:sprocs/:notify", %{})
+  """
+  @spec register_trigger(store_id(), trigger_id(), event_filter(), path()) :: :ok | error()
+  @spec register_trigger(trigger_id(), event_filter(), path(), options()) :: :ok | error()
+  defdelegate register_trigger(
+                store_id_or_trigger_id,
+                trigger_id_or_event_filter,
+                event_filter_or_sproc_path,
+                sproc_path_or_options
+              ),
+              to: :khepri
+
+  @doc """
+  Registers (or replaces) the trigger `trigger_id` of `store_id`: the stored
+  procedure at `sproc_path` runs for each change of a node matching
+  `event_filter`.
+
+  The registration is a replicated command. Neither the watched nodes nor
+  the stored procedure need to exist yet; a trigger whose `sproc_path` holds
+  no stored procedure when it fires is skipped (a warning is logged).
+
+  Events are the creation (auto-created ancestors included), update
+  (payload changed) and deletion (every node of a deleted subtree, every
+  `:keep_while` cascade) of a node matching the filter's pattern, of a kind
+  listed in its `:on_actions` (all three by default). The triggers in effect
+  are those registered before the write. The firings of one write run in
+  order of priority (greater first), then trigger id, then path.
+
+  The stored procedure runs on the leader's node, outside the store, one
+  call at a time, with one argument, the `#khepri_trigger{}` record (see the
+  `Khepri.Evf.khepri_trigger/0,1,2` macros):
+
+      {:khepri_trigger, :tree, store_id, trigger_id,
+       %{path: native_path, change: :create | :update | :delete}, %{}}
+
+  Each firing is run at least once: a new leader runs again those whose run
+  was not acknowledged, so stored procedures must be idempotent. An
+  exception raised by the stored procedure is logged, not retried.
+
+  Returns `:ok`, `{:error, :timeout}` or `{:error, :noproc}`. Raises
+  `{:khepri_ex, :invalid_trigger_id, _}` for a `trigger_id` that is not an
+  atom, `{:khepri_ex, :invalid_event_filter, _}` for bad `:on_actions` or
+  `:priority` (`Khepri.Evf.tree/2` refuses them already),
+  `possibly_matching_many_nodes_denied` for a `sproc_path` that may match
+  several nodes, and `invalid_path` for a malformed pattern or `sproc_path`.
+
+  ## Example
+
+      me = self()
+
+      :ok =
+        Khepri.put(:my_store, ~p"/:sprocs/:notify", fn
+          {:khepri_trigger, :tree, _store_id, id, %{path: path, change: change}, _} ->
+            send(me, {:trigger, id, path, change})
+        end)
+
+      filter = Khepri.Evf.tree(~p"/:users/*", %{on_actions: [:delete]})
+      :ok = Khepri.register_trigger(:my_store, :on_user_del, filter, ~p"/:sprocs/:notify", %{})
+
+      :ok = Khepri.put(:my_store, ~p"/:users/bob", %{email: "bob@example.com"})
+      :ok = Khepri.delete(:my_store, ~p"/:users/bob")
+
+      receive do
+        {:trigger, :on_user_del, [:users, "bob"], :delete} -> :ok
+      end
+  """
+  @spec register_trigger(store_id(), trigger_id(), event_filter(), path(), options()) ::
+          :ok | error()
+  defdelegate register_trigger(store_id, trigger_id, event_filter, sproc_path, options),
+    to: :khepri
+
+  @doc """
+  Registers a projection in the default store. Same as
+  `register_projection/4`.
+
+  ## Example
+
+      :ok = Khepri.register_projection(~p"/:users/*", Khepri.Projection.new(:users, :copy))
+  """
+  @spec register_projection(path(), Khepri.Projection.projection()) :: :ok | error()
+  defdelegate register_projection(pattern, projection), to: :khepri
+
+  @doc """
+  `register_projection(store_id, pattern, projection)` or
+  `register_projection(pattern, projection, options)` (default store). Same
+  as `register_projection/4`.
+
+  ## Example
+
+      projection = Khepri.Projection.new(:users, :copy)
+      :ok = Khepri.register_projection(:my_store, ~p"/:users/*", projection)
+  """
+  @spec register_projection(store_id(), path(), Khepri.Projection.projection()) ::
+          :ok | error()
+  @spec register_projection(path(), Khepri.Projection.projection(), options()) ::
+          :ok | error()
+  defdelegate register_projection(
+                store_id_or_pattern,
+                pattern_or_projection,
+                projection_or_options
+              ),
+              to: :khepri
+
+  @doc """
+  Registers `projection` (from `Khepri.Projection.new/3`) for the nodes of
+  `store_id` matching `pattern`.
+
+  The registration is a replicated command: on every member, the store
+  process creates the projection's ETS table(s) (`named_table`, owned by
+  the store process, `:protected` unless the projection says otherwise),
+  fills them from the current tree and keeps them in step with each change
+  of a matching node:
+
+    * `:copy` - the node's data (a tuple) is inserted on create and update,
+      its old data deleted (`:ets.delete_object/2`) on delete;
+    * a simple fun `fn path, data -> record end` - its record is inserted on
+      create and update and the record of the old data deleted on delete;
+      nodes without data are ignored, and an update that changes the
+      record's key leaves the old record in place;
+    * an extended fun `fn table_or_tables, path, old_props, new_props -> _
+      end` - updates the table (or the `%{table => table}` of a projection
+      with `:tables`) itself; the props (`%{}` for a missing node) hold
+      `:data` or `:sproc`, `:payload_version`, `:child_list_version`,
+      `:child_list_length` and `:child_names`.
+
+  Exceptions raised by the fun or ETS are logged and skipped. Once a
+  synchronous write returns on a node, the projections on that node reflect
+  it (and every earlier write): read them with `:ets.lookup/2`, no wait is
+  needed. The tables go with `unregister_projections/3` and, on one node,
+  when the store stops there.
+
+  Returns `:ok`, `{:error, {:khepri, :projection_already_exists, %{name:
+  name}}}` when a projection of that name is registered already,
+  `{:error, :timeout}` or `{:error, :noproc}`. Raises `{:khepri_ex,
+  :invalid_projection, _}` when `projection` is not a
+  `Khepri.Projection.new/3` result and `invalid_path` for a malformed
+  pattern.
+
+  ## Example
+
+      projection = Khepri.Projection.new(:queues, :copy, %{keypos: 2})
+      :ok = Khepri.register_projection(:my_store, ~p"/:queues/*", projection, %{})
+
+      :ok = Khepri.put(:my_store, ~p"/:queues/q1", {:amqqueue, "q1", :durable})
+      [{:amqqueue, "q1", :durable}] = :ets.lookup(:queues, "q1")
+  """
+  @spec register_projection(store_id(), path(), Khepri.Projection.projection(), options()) ::
+          :ok | error()
+  defdelegate register_projection(store_id, pattern, projection, options), to: :khepri
+
+  @doc """
+  Drops projections of the default store. Same as
+  `unregister_projections/3`.
+
+  ## Example
+
+      :ok = Khepri.unregister_projections([:users])
+  """
+  @spec unregister_projections(projection_names()) :: :ok | error()
+  defdelegate unregister_projections(names), to: :khepri
+
+  @doc """
+  `unregister_projections(names, options)` (default store) when the second
+  argument is a map, else `unregister_projections(store_id, names)`. Same as
+  `unregister_projections/3`.
+
+  ## Example
+
+      :ok = Khepri.unregister_projections(:my_store, :all)
+      :ok = Khepri.unregister_projections([:users], %{})
+  """
+  @spec unregister_projections(store_id(), projection_names()) :: :ok | error()
+  @spec unregister_projections(projection_names(), options()) :: :ok | error()
+  defdelegate unregister_projections(store_id_or_names, names_or_options), to: :khepri
+
+  @doc """
+  Drops the projections of `store_id` named in `names` (every one for
+  `:all`) and their ETS tables, on every member; unknown names are ignored.
+
+  Returns `:ok`, `{:error, :timeout}` or `{:error, :noproc}`. Raises
+  `{:khepri_ex, :invalid_projection_names, _}` when `names` is neither
+  `:all` nor a list of atoms.
+
+  ## Example
+
+      :ok = Khepri.unregister_projections(:my_store, [:queues], %{})
+      :undefined = :ets.info(:queues)
+  """
+  @spec unregister_projections(store_id(), projection_names(), options()) :: :ok | error()
+  defdelegate unregister_projections(store_id, names, options), to: :khepri
+
+  @doc """
+  Tells if the default store has a projection named `name`. Same as
+  `has_projection/3`.
+
+  ## Example
+
+      true = Khepri.has_projection(:users)
+  """
+  @spec has_projection(Khepri.Projection.name()) :: boolean() | error()
+  defdelegate has_projection(name), to: :khepri
+
+  @doc """
+  `has_projection(name, options)` (default store) when the second argument
+  is a map, else `has_projection(store_id, name)`. Same as
+  `has_projection/3`.
+
+  ## Example
+
+      true = Khepri.has_projection(:my_store, :users)
+      true = Khepri.has_projection(:users, %{favor: :consistency})
+  """
+  @spec has_projection(store_id(), Khepri.Projection.name()) :: boolean() | error()
+  @spec has_projection(Khepri.Projection.name(), options()) :: boolean() | error()
+  defdelegate has_projection(store_id_or_name, name_or_options), to: :khepri
+
+  @doc """
+  Tells if a projection named `name` is registered in `store_id`, as the
+  local member knows (pass `favor: :consistency` to see every registration
+  acknowledged before the call).
+
+  Returns a boolean, `{:error, :noproc}` when the store is not running on
+  this node, or `{:error, :timeout}` when `favor: :consistency` cannot reach
+  a quorum in time. Raises `{:khepri_ex, :invalid_projection_names, _}` when `name`
+  is not an atom.
+
+  ## Example
+
+      :ok = Khepri.register_projection(:my_store, ~p"/:users/*", Khepri.Projection.new(:users, :copy))
+      true = Khepri.has_projection(:my_store, :users, %{})
+      false = Khepri.has_projection(:my_store, :groups, %{})
+  """
+  @spec has_projection(store_id(), Khepri.Projection.name(), options()) :: boolean() | error()
+  defdelegate has_projection(store_id, name, options), to: :khepri
+
+  # -------------------------------------------------------------------
   # Export and import.
   # -------------------------------------------------------------------
 

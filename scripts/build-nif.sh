@@ -10,5 +10,6 @@ case "$(uname -s)" in
     *) lib=libkhepri_nif.so ;;
 esac
 # Copy to a new name then rename: a running VM keeps its mapping of the old file.
-cp "target/release/$lib" priv/libkhepri_nif.so.tmp
-mv priv/libkhepri_nif.so.tmp priv/libkhepri_nif.so
+# A name of its own: rebar3 and mix may build at the same time.
+cp "target/release/$lib" "priv/libkhepri_nif.so.tmp.$$"
+mv "priv/libkhepri_nif.so.tmp.$$" priv/libkhepri_nif.so

@@ -19,6 +19,10 @@
          export/2, export/3, export/4, import/2, import/3]).
 -export([transaction/1, transaction/2, transaction/3, transaction/4, transaction/5,
          fence/0, fence/1, fence/2, handle_async_ret/1, handle_async_ret/2]).
+-export([register_trigger/3, register_trigger/4, register_trigger/5,
+         register_projection/2, register_projection/3, register_projection/4,
+         unregister_projections/1, unregister_projections/2, unregister_projections/3,
+         has_projection/1, has_projection/2, has_projection/3]).
 -export([get/1, get/2, get/3, get_or/2, get_or/3, get_or/4,
          get_many/1, get_many/2, get_many/3,
          get_many_or/2, get_many_or/3, get_many_or/4,
@@ -268,6 +272,68 @@ run_sproc(Path, Args, Opts) when is_map(Opts) -> run_sproc(?DEFAULT, Path, Args,
 %% be read, `denied_execution_of_non_sproc_node' when it holds no sproc.
 run_sproc(S, Path, Args, Opts) when ?IS_STORE(S), is_list(Args), is_map(Opts) ->
     khepri_sproc:run(S, Path, Args, Opts).
+
+%% -------------------------------------------------------------------
+%% Triggers and projections (SPEC 4.6, 4.7).
+%% -------------------------------------------------------------------
+
+%% @doc Registers a trigger in the default store.
+register_trigger(TriggerId, EventFilter, SprocPath) ->
+    register_trigger(?DEFAULT, TriggerId, EventFilter, SprocPath, #{}).
+%% @doc `register_trigger(StoreId, TriggerId, EventFilter, SprocPath)' or
+%% `register_trigger(TriggerId, EventFilter, SprocPath, Options)'.
+register_trigger(S, TriggerId, EventFilter, SprocPath) when is_atom(TriggerId) ->
+    register_trigger(S, TriggerId, EventFilter, SprocPath, #{});
+register_trigger(TriggerId, EventFilter, SprocPath, Opts) ->
+    register_trigger(?DEFAULT, TriggerId, EventFilter, SprocPath, Opts).
+%% @doc Registers (or replaces) trigger `TriggerId': the stored procedure
+%% at `SprocPath' runs on the leader's node for each change of a node
+%% matching `EventFilter', with a `#khepri_trigger{}' argument;
+%% at-least-once. `ok' or `{error, timeout | noproc}'.
+register_trigger(S, TriggerId, EventFilter, SprocPath, Opts) when ?IS_STORE(S) ->
+    khepri_registration:register_trigger(S, TriggerId, EventFilter, SprocPath, Opts).
+
+%% @doc Registers a projection in the default store.
+register_projection(PathPattern, Projection) ->
+    register_projection(?DEFAULT, PathPattern, Projection, #{}).
+%% @doc `register_projection(StoreId, PathPattern, Projection)' or
+%% `register_projection(PathPattern, Projection, Options)'.
+register_projection(S, PathPattern, Projection) when ?IS_STORE(S) ->
+    register_projection(S, PathPattern, Projection, #{});
+register_projection(PathPattern, Projection, Opts) when is_map(Opts) ->
+    register_projection(?DEFAULT, PathPattern, Projection, Opts).
+%% @doc Registers `Projection' (from `khepri_projection:new/2,3') for the
+%% nodes matching `PathPattern': every member creates its ETS table(s) and
+%% keeps them in step with the tree. `ok', or `{error, {khepri,
+%% projection_already_exists, #{name => Name}}}'.
+register_projection(S, PathPattern, Projection, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_registration:register_projection(S, PathPattern, Projection, Opts).
+
+%% @doc Drops projections of the default store (`all' or a list of names).
+unregister_projections(Names) ->
+    unregister_projections(?DEFAULT, Names, #{}).
+%% @doc `unregister_projections(Names, Options)' or
+%% `unregister_projections(StoreId, Names)'.
+unregister_projections(Names, Opts) when is_map(Opts) ->
+    unregister_projections(?DEFAULT, Names, Opts);
+unregister_projections(S, Names) ->
+    unregister_projections(S, Names, #{}).
+%% @doc Drops the named projections (`all': every one) and their tables on
+%% every member; unknown names are ignored.
+unregister_projections(S, Names, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_registration:unregister_projections(S, Names, Opts).
+
+%% @doc Whether the default store has a projection named `Name'.
+has_projection(Name) ->
+    has_projection(?DEFAULT, Name, #{}).
+%% @doc `has_projection(StoreId, Name)' or `has_projection(Name, Options)'.
+has_projection(Name, Opts) when is_map(Opts) ->
+    has_projection(?DEFAULT, Name, Opts);
+has_projection(S, Name) ->
+    has_projection(S, Name, #{}).
+%% @doc Whether a projection named `Name' is registered.
+has_projection(S, Name, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_registration:has_projection(S, Name, Opts).
 
 %% @doc Counts the matches of a pattern in the default store.
 count(Pattern) -> count(?DEFAULT, Pattern, #{}).

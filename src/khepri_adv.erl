@@ -16,7 +16,8 @@
          compare_and_swap/3, compare_and_swap/4, compare_and_swap/5,
          delete/1, delete/2, delete/3, delete_many/1, delete_many/2, delete_many/3,
          clear_payload/1, clear_payload/2, clear_payload/3,
-         clear_many_payloads/1, clear_many_payloads/2, clear_many_payloads/3]).
+         clear_many_payloads/1, clear_many_payloads/2, clear_many_payloads/3,
+         unregister_projections/1, unregister_projections/2, unregister_projections/3]).
 
 -define(DEFAULT, (khepri_env:default_store_id())).
 -define(IS_STORE(S), is_atom(S)).
@@ -122,3 +123,14 @@ clear_many_payloads(Path, Opts) when is_map(Opts) -> clear_many_payloads(?DEFAUL
 %% @doc `{ok, #{Path => Props}}' of every matched node.
 clear_many_payloads(S, Path, Opts) when ?IS_STORE(S), is_map(Opts) ->
     khepri_ops:clear_many_payloads(S, Path, Opts, adv).
+
+%% @doc `khepri:unregister_projections/1' with detailed results.
+unregister_projections(Names) -> unregister_projections(?DEFAULT, Names, #{}).
+%% @doc `unregister_projections(Names, Options)' or
+%% `unregister_projections(StoreId, Names)'.
+unregister_projections(Names, Opts) when is_map(Opts) ->
+    unregister_projections(?DEFAULT, Names, Opts);
+unregister_projections(S, Names) -> unregister_projections(S, Names, #{}).
+%% @doc `{ok, #{Name => PathPattern}}' of the projections removed.
+unregister_projections(S, Names, Opts) when ?IS_STORE(S), is_map(Opts) ->
+    khepri_registration:adv_unregister_projections(S, Names, Opts).

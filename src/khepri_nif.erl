@@ -8,13 +8,15 @@
          get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
          dump/1, applied_index/1, last_log_index/1,
          tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4,
-         rpc_in/4, rpc_reply/3, members/1, leader/1, wait_for_leader/4, change_member/5]).
+         rpc_in/4, rpc_reply/3, members/1, leader/1, wait_for_leader/4, change_member/5,
+         effects_done/2, effects_sent/1, pending_triggers/1, projections/1]).
 
 -nifs([open/4, stop/2, submit/3, submit_to/4,
        get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
        dump/1, applied_index/1, last_log_index/1,
        tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4,
-         rpc_in/4, rpc_reply/3, members/1, leader/1, wait_for_leader/4, change_member/5]).
+         rpc_in/4, rpc_reply/3, members/1, leader/1, wait_for_leader/4, change_member/5,
+       effects_done/2, effects_sent/1, pending_triggers/1, projections/1]).
 
 -on_load(init/0).
 
@@ -122,3 +124,16 @@ wait_for_leader(_Engine, _Tag, _Except, _TimeoutMs) -> ?NOT_LOADED.
 %% @doc Adds or removes (`add | remove') the member on node `NodeName'; on
 %% the leader. Later `{Tag, ok | {error, _}}'.
 change_member(_Engine, _Tag, _Change, _NodeName, _TimeoutMs) -> ?NOT_LOADED.
+
+%% Projections and triggers (see khepri_store).
+
+%% @doc The store process carried out the effects numbered up to `Seq':
+%% the replies held for them go.
+effects_done(_Engine, _Seq) -> ?NOT_LOADED.
+%% @doc The number of the last effects sent to the store process.
+effects_sent(_Engine) -> ?NOT_LOADED.
+%% @doc The trigger firings still owed, oldest first:
+%% `[{fire, Seq, TriggerId, Path, Change, SprocPath}]'.
+pending_triggers(_Engine) -> ?NOT_LOADED.
+%% @doc The registered projections: `#{Name => Pattern}'.
+projections(_Engine) -> ?NOT_LOADED.

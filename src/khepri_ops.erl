@@ -15,7 +15,9 @@
 
 -export([get/3, get_or/4, get_many/3, get_many_or/4, exists/3, has_data/3,
          is_sproc/3, count/3, fold/5, foreach/4, map/4, filter/4, is_empty/2,
-         adv_get/3, adv_get_many/3]).
+         adv_get/3, adv_get_many/3, with_engine/3]).
+%% `with_engine/3` is internal: the engine of a store, after the read barrier
+%% its options ask for.
 -export([put/5, put_many/5, create/5, update/5, compare_and_swap/6,
          delete/4, delete_many/4, clear_payload/4, clear_many_payloads/4]).
 

@@ -40,15 +40,33 @@ init({StoreId, Dir, #{timeout := Timeout} = Config}) ->
         {Ref, {ok, Engine, Warnings}} ->
             [?LOG_WARNING("khepri store ~s: ~ts", [StoreId, W])
              || W <- Warnings],
+            State = #{store_id => StoreId, engine => Engine, dir => Dir,
+                      config => maps:without([join], Config), connecting => #{},
+                      projections => khepri_projector:new(), effects_seq => 0,
+                      leading => false,
+                      runner => khepri_trigger_runner:start_link(StoreId)},
+            %% Projections are filled and replayed before the store is
+            %% announced: a read after `start' sees them.
+            Ready = catch_up(khepri_nif:effects_sent(Engine), State),
             persistent_term:put(?KEY(StoreId), Engine),
-            {ok, #{store_id => StoreId, engine => Engine, dir => Dir,
-                   config => maps:without([join], Config), connecting => #{}}};
+            {ok, Ready};
         {Ref, {error, Reason}} ->
             ?LOG_ERROR("khepri store ~s cannot start in ~ts: ~ts",
                        [StoreId, Dir, Reason]),
             {stop, {cannot_open_store, Reason}}
     after Timeout ->
         {stop, timeout}
+    end.
+
+catch_up(Sent, #{effects_seq := Done} = State) when Done >= Sent ->
+    State;
+catch_up(Sent, #{effects_seq := Done} = State) ->
+    Next = Done + 1,
+    receive
+        {'$khepri_effects', Next, Items} -> catch_up(Sent, carry_out(Next, Items, State))
+    after ?STOP_TIMEOUT ->
+        ?LOG_ERROR("khepri store ~s: effects ~b not received", [maps:get(store_id, State), Next]),
+        State
     end.
 
 %% A store process killed without running terminate/2 leaves its engine
@@ -87,6 +105,14 @@ async_tag(Caller, Correlation) ->
     {'$khepri_async', Caller, Correlation}.
 
 %% @private
+handle_info({'$khepri_effects', Seq, Items}, State) ->
+    {noreply, carry_out(Seq, Items, State)};
+handle_info({'$khepri_leadership', Leading}, State) ->
+    {noreply, leadership(Leading, State)};
+handle_info({'EXIT', Runner, Reason}, #{runner := Runner, store_id := StoreId} = State) ->
+    ?LOG_ERROR("khepri store ~s: trigger runner exited: ~0p", [StoreId, Reason]),
+    New = khepri_trigger_runner:start_link(StoreId),
+    {noreply, leadership(maps:get(leading, State), State#{runner := New, leading := false})};
 handle_info({{'$khepri_async', _, _}, _} = Reply,
             #{store_id := StoreId, engine := Engine} = State) ->
     notify_async(StoreId, Engine, [Reply | drain_async()]),
@@ -119,6 +145,45 @@ handle_info({{Kind, _, _}, _} = Msg, State) when Kind =:= '$khepri_rpc_out';
     {noreply, State};
 handle_info(_Info, State) ->
     {noreply, State}.
+
+%% The engine's effects for one applied batch (`khepri_nif` effects.rs):
+%% projections are updated here, then the batch's callers are answered,
+%% so they read their writes through ETS (SPEC 4.7); trigger firings go to
+%% the runner when this member leads.
+carry_out(Seq, Items, #{engine := Engine, store_id := StoreId,
+                        projections := Projections0, effects_seq := Last} = State) ->
+    Seq =:= Last + 1 orelse
+        ?LOG_ERROR("khepri store ~s: effects ~b after ~b", [StoreId, Seq, Last]),
+    {Projections, Fired} = lists:foldl(fun carry_out/2, {Projections0, []}, Items),
+    ok = khepri_nif:effects_done(Engine, Seq),
+    case State of
+        #{leading := true, runner := Runner} ->
+            khepri_trigger_runner:run(Runner, lists:reverse(Fired));
+        _ ->
+            ok
+    end,
+    State#{projections := Projections, effects_seq := Seq}.
+
+carry_out({project, Names, Path, Old, New}, {Projections, Fired}) ->
+    khepri_projector:project(Names, Path, Old, New, Projections),
+    {Projections, Fired};
+carry_out({fire, _, _, _, _, _} = Firing, {Projections, Fired}) ->
+    {Projections, [Firing | Fired]};
+carry_out({register, Name, Projection, Pattern, Version}, {Projections, Fired}) ->
+    {khepri_projector:register(Name, Projection, Pattern, Version, Projections), Fired};
+carry_out({unregister, Names}, {Projections, Fired}) ->
+    {khepri_projector:unregister(Names, Projections), Fired}.
+
+%% Taking the lead, the runner gets every firing still owed: those the
+%% previous leader did not acknowledge.
+leadership(true, #{leading := false, engine := Engine, runner := Runner} = State) ->
+    khepri_trigger_runner:run(Runner, khepri_nif:pending_triggers(Engine)),
+    State#{leading := true};
+leadership(false, #{leading := true, runner := Runner} = State) ->
+    khepri_trigger_runner:forget(Runner),
+    State#{leading := false};
+leadership(_Leading, State) ->
+    State.
 
 %% Calls between members travel engine -> store process -> store process
 %% on the target node -> its engine, and their answers back the same way
@@ -184,6 +249,8 @@ notify_async(StoreId, Engine, Replies) ->
     ok.
 
 %% @private
-terminate(_Reason, #{store_id := StoreId, engine := Engine}) ->
+terminate(_Reason, #{store_id := StoreId, engine := Engine, runner := Runner}) ->
     persistent_term:erase(?KEY(StoreId)),
+    unlink(Runner),
+    exit(Runner, shutdown),
     stop_engine(Engine).

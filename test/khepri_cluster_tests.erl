@@ -9,6 +9,8 @@
 -include_lib("eunit/include/eunit.hrl").
 -include("khepri.hrl").
 
+%% Shared with the other cluster suites.
+-export([with_cluster/4, on/4, on/5]).
 %% Runs on a peer (see snapshot test).
 -export([put_keys/2, increment/3, async_put/3, leader_name/1, put_then_read_on/4,
          tx_then_read_on/4]).

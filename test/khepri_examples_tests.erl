@@ -1,5 +1,5 @@
-%% @doc The worked examples of SPEC 4.12, as written there (E1-E7, E12; the
-%% others need transactions, triggers, projections and async writes).
+%% @doc The worked examples of SPEC 4.12, as written there (E1-E7, E9, E10,
+%% E12; transactions and async writes have their own suites).
 -module(khepri_examples_tests).
 
 -include_lib("eunit/include/eunit.hrl").
@@ -130,4 +130,37 @@ import_of_a_horus_sproc_is_refused_test() ->
         ok = file:write_file(Backup, <<"{put,[p],{p_sproc,{horus_fun,x},rw},#{}}.\n">>),
         ?assertEqual({error, ?khepri_error(unsupported_sproc_format, #{path => [p]})},
                      khepri:import(S, khepri_export_erlang, Backup))
+    end).
+
+e9_trigger_test() ->
+    with_store(ex9, fun(S, _) ->
+        Me = self(),
+        ok = khepri:put(S, [sprocs, notify],
+                        fun(#khepri_trigger{trigger_id = Id, event = #{path := Pa, change := C}}) ->
+                                Me ! {trig, Id, Pa, C}, ok
+                        end),
+        ok = khepri:register_trigger(S, on_user_del,
+               khepri_evf:tree([users, ?KHEPRI_WILDCARD_STAR], #{on_actions => [delete]}), [sprocs, notify]),
+        ok = khepri:put(S, [users, <<"bob">>], #{email => <<"b@x">>}),
+        ok = khepri:delete(S, [users, <<"bob">>]),
+        receive {trig, on_user_del, [users, <<"bob">>], delete} -> ok after 5000 -> error(no_trigger) end
+    end).
+
+e10_projections_read_your_writes_test() ->
+    with_store(ex10, fun(S, _) ->
+        ok = khepri:register_projection(S, "/:users/*",
+               khepri_projection:new(user_emails, fun([users, Name], #{email := E}) -> {Name, E} end,
+                                     #{type => set, read_concurrency => true})),
+        ok = khepri:put(S, [users, <<"ann">>], #{email => <<"ann@x">>}),
+        [{<<"ann">>, <<"ann@x">>}] = ets:lookup(user_emails, <<"ann">>),   % no wait needed
+        ok = khepri:delete(S, [users, <<"ann">>]),
+        [] = ets:lookup(user_emails, <<"ann">>),
+        {error, ?khepri_error(projection_already_exists, #{name := user_emails})} =
+            khepri:register_projection(S, "/:users/*", khepri_projection:new(user_emails, copy)),
+        ok = khepri:register_projection(S, "/:queues/*", khepri_projection:new(queues_p, copy, #{keypos => 2})),
+        ok = khepri:put(S, [queues, <<"q1">>], {amqqueue, <<"q1">>, durable}),
+        [{amqqueue, <<"q1">>, durable}] = ets:lookup(queues_p, <<"q1">>),
+        true = khepri:has_projection(S, queues_p),
+        {ok, #{queues_p := _}} = khepri_adv:unregister_projections(S, [queues_p]),
+        undefined = ets:info(queues_p)
     end).

@@ -3,6 +3,7 @@
 use crate::condition::DataMatcher;
 use crate::dedup::DedupId;
 use crate::error::KhepriError;
+use crate::hooks::{ProjectionDef, TriggerDef};
 use crate::pattern::Pattern;
 use crate::payload::Payload;
 use crate::transaction::{replay, TxStep};
@@ -65,6 +66,27 @@ pub enum Command {
         /// The command.
         command: Box<Command>,
     },
+    /// `register_projection`: refused when the name is taken.
+    RegisterProjection {
+        /// The projection.
+        def: ProjectionDef,
+    },
+    /// `unregister_projections`: these names (`None`: all); unknown names
+    /// are ignored.
+    UnregisterProjections {
+        /// Names to drop.
+        names: Option<Vec<String>>,
+    },
+    /// `register_trigger`: replaces a trigger of the same id.
+    RegisterTrigger {
+        /// The trigger.
+        def: TriggerDef,
+    },
+    /// The leader ran these firings: they are no longer owed.
+    AckTriggers {
+        /// Their sequence numbers.
+        seqs: Vec<u64>,
+    },
 }
 
 impl fmt::Display for Command {
@@ -76,6 +98,12 @@ impl fmt::Display for Command {
             Command::ClearPayload { pattern, .. } => write!(f, "clear_payload {pattern:?}"),
             Command::Transaction { steps } => write!(f, "transaction of {} steps", steps.len()),
             Command::Once { id, command, .. } => write!(f, "once {id:?}: {command}"),
+            Command::RegisterProjection { def } => write!(f, "register projection {}", def.name),
+            Command::UnregisterProjections { names } => {
+                write!(f, "unregister projections {names:?}")
+            }
+            Command::RegisterTrigger { def } => write!(f, "register trigger {}", def.id),
+            Command::AckTriggers { seqs } => write!(f, "ack {} trigger firings", seqs.len()),
         }
     }
 }
@@ -100,13 +128,19 @@ impl Command {
             | Command::PutMany { opts, .. }
             | Command::Delete { opts, .. }
             | Command::ClearPayload { opts, .. } => opts,
-            Command::Transaction { .. } => &NONE,
+            Command::Transaction { .. }
+            | Command::RegisterProjection { .. }
+            | Command::UnregisterProjections { .. }
+            | Command::RegisterTrigger { .. }
+            | Command::AckTriggers { .. } => &NONE,
             Command::Once { command, .. } => command.opts(),
         }
     }
 
     /// Applies the command, carried by log entry `index`, to `tree`. Never
-    /// panics; on error the tree is unchanged.
+    /// panics; on error the tree is unchanged. Registrations of projections
+    /// and triggers change nothing here: they go through [`crate::hooks::apply`],
+    /// which is what the state machine calls.
     pub fn apply(&self, tree: &mut Tree, dm: &dyn DataMatcher, index: u64) -> Applied {
         match self {
             Command::Transaction { steps } => match replay(tree, steps, dm, index) {
@@ -161,7 +195,9 @@ impl Command {
                 w.clear_payloads(pattern);
                 Ok(())
             }
-            Command::Transaction { .. } | Command::Once { .. } => Ok(()),
+            // Not writes: `hooks::apply` handles registrations; here they
+            // change nothing.
+            _ => Ok(()),
         };
         match result {
             Ok(()) => {

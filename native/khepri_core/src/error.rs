@@ -57,4 +57,9 @@ pub enum KhepriError {
     /// nothing was applied; the caller re-runs the transaction fun. Never
     /// returned to users.
     Conflict,
+    /// `projection_already_exists`: a projection of that name is registered.
+    ProjectionAlreadyExists {
+        /// The projection's name.
+        name: String,
+    },
 }

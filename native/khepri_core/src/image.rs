@@ -9,7 +9,8 @@
 //!
 //! Layout (integers as LEB128 varints): atom count, then each atom as length
 //! and ETF encoding; key-set count, then each as length and atom indexes;
-//! the root node; the watcher index as length and MessagePack. A node is
+//! the root node; the watcher index, the dedup table and the registered
+//! projections and triggers ([`Hooks`]), each as length and MessagePack. A node is
 //! payload_version, child_list_version, created, a flags byte
 //! ([`F_AUTO`], [`F_KEEP_WHILE`], kind in [`KIND_SHIFT`], [`F_ETF`]), the
 //! payload as length and bytes unless the kind is none, keep_while as length
@@ -18,6 +19,7 @@
 
 use crate::bytes::Bytes;
 use crate::cautious;
+use crate::hooks::Hooks;
 use crate::node::{Children, KeepWhile, Meta, Node, OwnedStored, PayloadKind, Stored};
 use crate::node_id::NodeId;
 use crate::packed::{self, get_varint, put_varint};
@@ -60,6 +62,9 @@ pub fn encode_into(tree: &Tree, out: &mut Vec<u8>) -> Result<(), String> {
     let dedups = rmp_serde::to_vec(&tree.dedups).map_err(|e| e.to_string())?;
     put_varint(out, dedups.len() as u64);
     out.extend_from_slice(&dedups);
+    let hooks = rmp_serde::to_vec(&tree.hooks).map_err(|e| e.to_string())?;
+    put_varint(out, hooks.len() as u64);
+    out.extend_from_slice(&hooks);
     Ok(())
 }
 
@@ -225,6 +230,12 @@ pub fn decode(buf: &[u8]) -> Result<Tree, String> {
     let mut d = rmp_serde::Deserializer::from_read_ref(r.bytes()?);
     let watchers = cautious::map_of_sets(&mut d).map_err(|e| r.err(&e.to_string()))?;
     let dedups = rmp_serde::from_slice(r.bytes()?).map_err(|e| r.err(&e.to_string()))?;
+    // Images made before projections and triggers existed end here.
+    let hooks = if r.pos == buf.len() {
+        Hooks::default()
+    } else {
+        rmp_serde::from_slice(r.bytes()?).map_err(|e| r.err(&e.to_string()))?
+    };
     if r.pos != buf.len() {
         return Err(r.err("trailing bytes"));
     }
@@ -232,6 +243,7 @@ pub fn decode(buf: &[u8]) -> Result<Tree, String> {
         root,
         watchers,
         dedups,
+        hooks,
     })
 }
 
@@ -277,13 +289,17 @@ mod tests {
     }
 
     /// Regression (khepri_fuzz, snapshot target): a MessagePack header in
-    /// the watcher index or the dedup table announcing u32::MAX entries
-    /// made decoding reserve memory for all of them (~200 GB) and abort.
+    /// the watcher index, the dedup table or the hooks announcing u32::MAX
+    /// entries made decoding reserve memory for all of them (~200 GB) and
+    /// abort.
     #[test]
     fn announced_collection_lengths_are_not_trusted() {
         let image = encode(&Tree::new()).unwrap();
-        // An empty tree ends with: watchers `{}`, dedups `[{}, []]`.
-        let tail = [1u8, 0x80, 3, 0x92, 0x80, 0x90];
+        // An empty tree ends with: watchers `{}`, dedups `[{}, []]`, hooks.
+        let hooks = rmp_serde::to_vec(&Hooks::default()).unwrap();
+        let mut tail = vec![1u8, 0x80, 3, 0x92, 0x80, 0x90];
+        put_varint(&mut tail, hooks.len() as u64);
+        tail.extend_from_slice(&hooks);
         assert!(image.ends_with(&tail), "{image:?}");
         let head = &image[..image.len() - tail.len()];
         let huge = [0xdf, 0xff, 0xff, 0xff, 0xff];
@@ -297,5 +313,7 @@ mod tests {
         ]
         .concat();
         assert!(decode(&by_expiry).is_err());
+        let projections = [head, &[1, 0x80, 3, 0x92, 0x80, 0x90, 6, 0x93], &huge].concat();
+        assert!(decode(&projections).is_err());
     }
 }

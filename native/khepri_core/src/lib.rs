@@ -14,6 +14,7 @@ pub mod data_match;
 pub mod dedup;
 pub mod digest;
 pub mod error;
+pub mod hooks;
 pub mod image;
 pub mod match_spec;
 pub mod node;

@@ -2,6 +2,7 @@
 
 use crate::dedup::Dedups;
 use crate::error::KhepriError;
+use crate::hooks::Hooks;
 use crate::node::Node;
 use crate::node_id::{NodeId, Path};
 use imbl::{OrdMap, OrdSet};
@@ -17,6 +18,8 @@ pub struct Tree {
     pub watchers: OrdMap<Path, OrdSet<Path>>,
     /// Replies of commands applied at most once, until they expire.
     pub dedups: Dedups,
+    /// Registered projections and triggers, and owed trigger firings.
+    pub hooks: Hooks,
 }
 
 impl Tree {

@@ -197,7 +197,9 @@ fn outcome(r: khepri_core::Reply) -> Outcome {
         Err(KhepriError::NodeNotFound { .. }) => Outcome::NotFound,
         Err(KhepriError::MismatchingNode { .. }) => Outcome::Mismatch,
         Err(KhepriError::KeepWhileConditionsNotMet { .. }) => Outcome::KeepWhile,
-        Err(KhepriError::Conflict) => panic!("a plain write never conflicts"),
+        Err(e @ (KhepriError::Conflict | KhepriError::ProjectionAlreadyExists { .. })) => {
+            panic!("not an outcome of a plain write: {e:?}")
+        }
     }
 }
 

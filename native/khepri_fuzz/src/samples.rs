@@ -4,6 +4,7 @@
 
 use khepri_core::bytes::Bytes;
 use khepri_core::condition::{CmpOp, Comparison, Condition, DataMatch, NameRegex};
+use khepri_core::hooks::{actions, ProjectionDef, ProjectionKind, TriggerDef};
 use khepri_core::term::{self, Term};
 use khepri_core::transaction::TxStep;
 use khepri_core::{Command, Component, NodeId, Payload, PropsWanted, WriteOpts};
@@ -82,6 +83,26 @@ pub fn commands() -> Vec<Command> {
         opts: WriteOpts::default(),
     };
     vec![
+        Command::RegisterProjection {
+            def: ProjectionDef {
+                name: "users_proj".into(),
+                pattern: vec![
+                    name("users"),
+                    Component::Cond(Condition::NameMatches(NameRegex::Any)),
+                ],
+                kind: ProjectionKind::Copy,
+                spec: etf(&Term::atom("users_proj")),
+            },
+        },
+        Command::RegisterTrigger {
+            def: TriggerDef {
+                id: "on_users".into(),
+                pattern: vec![name("users"), Component::Cond(Condition::HasData(true))],
+                on: actions::ALL,
+                priority: 1,
+                sproc: vec![NodeId::atom("procs"), NodeId::atom("p")],
+            },
+        },
         put(vec![name("users"), bin("bob")], data(&user)),
         put(
             vec![name("users"), bin("alice")],
@@ -151,6 +172,12 @@ pub fn commands() -> Vec<Command> {
                 ],
                 data(&Term::Nil),
             )),
+        },
+        Command::AckTriggers {
+            seqs: vec![0, 1, 2],
+        },
+        Command::UnregisterProjections {
+            names: Some(vec!["users_proj".into(), "unknown".into()]),
         },
     ]
 }

@@ -2,6 +2,7 @@
 
 use crate::atoms;
 use crate::pattern_codec::{decode_keep_while, decode_pattern};
+use khepri_core::hooks::{actions, ProjectionDef, ProjectionKind, TriggerDef};
 use khepri_core::node_id::{TAG_ATOM, TAG_BINARY};
 use khepri_core::{Bytes, Command, Node, NodeId, Payload, PropsWanted, WriteOpts};
 use rustler::types::ListIterator;
@@ -257,6 +258,56 @@ pub fn decode_command(term: Term) -> NifResult<Command> {
             pattern: decode_pattern(*pattern)?,
             opts: decode_write_opts(*opts)?,
         }),
+        ("register_projection", [_, name, pattern, kind, spec]) => {
+            let kind = match kind.atom_to_string()?.as_str() {
+                "copy" => ProjectionKind::Copy,
+                "simple" => ProjectionKind::Simple,
+                "extended" => ProjectionKind::Extended,
+                _ => return Err(Error::BadArg),
+            };
+            let spec: Binary = spec.decode()?;
+            Ok(Command::RegisterProjection {
+                def: ProjectionDef {
+                    name: name_of(*name)?,
+                    pattern: decode_pattern(*pattern)?,
+                    kind,
+                    spec: Bytes::from(spec.as_slice()),
+                },
+            })
+        }
+        ("unregister_projections", [_, names]) => Ok(Command::UnregisterProjections {
+            names: if names.is_atom() {
+                None
+            } else {
+                let items: ListIterator = names.decode()?;
+                Some(items.map(name_of).collect::<NifResult<_>>()?)
+            },
+        }),
+        ("register_trigger", [_, id, pattern, on, priority, sproc]) => {
+            let mut bits = 0;
+            let items: ListIterator = on.decode()?;
+            for item in items {
+                bits |= match item.atom_to_string()?.as_str() {
+                    "create" => actions::CREATE,
+                    "update" => actions::UPDATE,
+                    "delete" => actions::DELETE,
+                    _ => return Err(Error::BadArg),
+                };
+            }
+            Ok(Command::RegisterTrigger {
+                def: TriggerDef {
+                    id: name_of(*id)?,
+                    pattern: decode_pattern(*pattern)?,
+                    // None listed means all (SPEC 2.11).
+                    on: if bits == 0 { actions::ALL } else { bits },
+                    priority: priority.decode()?,
+                    sproc: decode_path(*sproc)?,
+                },
+            })
+        }
+        ("ack_triggers", [_, seqs]) => Ok(Command::AckTriggers {
+            seqs: seqs.decode()?,
+        }),
         ("once", [_, dedup, command]) => {
             let inner = decode_command(*command)?;
             if matches!(inner, Command::Once { .. }) {
@@ -264,6 +315,16 @@ pub fn decode_command(term: Term) -> NifResult<Command> {
             }
             Ok(once(decode_dedup(*dedup)?, inner))
         }
+        _ => Err(Error::BadArg),
+    }
+}
+
+/// The UTF-8 name of an atom (projection names, trigger ids).
+fn name_of(term: Term) -> NifResult<String> {
+    let mut key = Vec::new();
+    push_key(term, &mut key)?;
+    match key.split_first() {
+        Some((&TAG_ATOM, name)) => String::from_utf8(name.to_vec()).map_err(|_| Error::BadArg),
         _ => Err(Error::BadArg),
     }
 }
@@ -297,8 +358,16 @@ pub fn once(dedup: Dedup, command: Command) -> Command {
 
 /// Decodes stored external-format bytes into a term. Used on engine threads,
 /// where a long decode blocks no scheduler; sync reads check the size first.
+///
+/// Not in "safe" mode: safe mode refuses terms that would create atoms or
+/// funs unknown to this VM, such as a projection or trigger fun made on
+/// another member (seen refused on a peer node). Stored bytes are
+/// `term_to_binary` output that members replicate under CRC checks; the
+/// decoder still rejects malformed bytes.
 pub fn decode_stored_term<'a>(env: Env<'a>, bytes: &[u8]) -> Term<'a> {
-    match env.binary_to_term(bytes) {
+    // SAFETY: see above; `enif_binary_to_term` validates the encoding
+    // whatever the mode.
+    match unsafe { env.binary_to_term_trusted(bytes) } {
         Some((term, _)) => term,
         // Stored bytes always come from term_to_binary; keep the VM up anyway.
         None => encode_bytes(env, bytes),

@@ -3,7 +3,9 @@
 use crate::atoms;
 use crate::cluster::StoreProcessOutbox;
 use crate::codec::encode_bytes;
+use crate::effects::StoreProcessSink;
 use crate::reply::ReplyTo;
+use khepri_raft::effects::EffectSinkRef;
 use khepri_raft::runtime::runtime;
 use khepri_raft::transport::OutboxRef;
 use khepri_raft::{Store, StoreConfig};
@@ -36,6 +38,7 @@ fn config_from(
 ) -> NifResult<StoreConfig> {
     let mut cfg = StoreConfig::new(PathBuf::from(dir), node_name);
     cfg.outbox = OutboxRef(Arc::new(StoreProcessOutbox { pid: owner }));
+    cfg.effects = Some(EffectSinkRef(Arc::new(StoreProcessSink { pid: owner })));
     if let Ok(v) = opts.map_get(atoms::join()) {
         cfg.join = v.decode()?;
     }

@@ -143,7 +143,8 @@ impl<'a> Decoder<'a> {
                 let mut etf = Vec::with_capacity(len + 1);
                 etf.push(131);
                 etf.extend_from_slice(raw);
-                env.binary_to_term(&etf)?.0
+                // SAFETY: as for `decode_stored_term`, stored bytes.
+                unsafe { env.binary_to_term_trusted(&etf)?.0 }
             }
             packed::T_TUPLE => {
                 let n = get_varint(buf, pos)?;

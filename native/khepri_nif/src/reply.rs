@@ -2,7 +2,7 @@
 //! write results and errors.
 
 use crate::atoms;
-use crate::codec::{decode_stored_term, encode_node_id, encode_path};
+use crate::codec::{decode_stored_term, encode_bytes, encode_node_id, encode_path, make_atom};
 use crate::pattern_codec::{encode_condition, encode_pattern};
 use khepri_core::{
     DeleteReason, KeepWhileReason, KhepriError, NodeProps, Payload, PropsWanted, Reply,
@@ -164,6 +164,16 @@ pub fn encode_error<'a>(env: Env<'a>, e: &KhepriError) -> Term<'a> {
         }
         // Internal: the transaction runner re-runs the fun on it.
         KhepriError::Conflict => atoms::tx_conflict().encode(env),
+        KhepriError::ProjectionAlreadyExists { name } => {
+            let name = make_atom(env, name).unwrap_or_else(|| encode_bytes(env, name.as_bytes()));
+            let pairs = [(key(atoms::name()), name)];
+            (
+                atoms::khepri(),
+                atoms::projection_already_exists(),
+                map(env, &pairs),
+            )
+                .encode(env)
+        }
     }
 }
 

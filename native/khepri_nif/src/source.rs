@@ -14,13 +14,28 @@ pub enum Source {
     Engine(ResourceArc<Engine>),
     /// Reads a transaction's overlay and records what it observed.
     Tx(ResourceArc<Transaction>),
+    /// Reads one fixed tree version (a projection being filled).
+    Version(ResourceArc<TreeVersion>),
 }
+
+/// A tree version held for a while by an Erlang process: the tree a
+/// projection is filled from, as of its registration.
+pub struct TreeVersion {
+    /// The tree.
+    pub tree: Arc<Tree>,
+}
+
+#[rustler::resource_impl]
+impl rustler::Resource for TreeVersion {}
 
 impl<'a> Decoder<'a> for Source {
     fn decode(term: Term<'a>) -> NifResult<Self> {
         match term.decode::<ResourceArc<Engine>>() {
             Ok(engine) => Ok(Source::Engine(engine)),
-            Err(_) => Ok(Source::Tx(term.decode()?)),
+            Err(_) => match term.decode::<ResourceArc<Transaction>>() {
+                Ok(tx) => Ok(Source::Tx(tx)),
+                Err(_) => Ok(Source::Version(term.decode()?)),
+            },
         }
     }
 }
@@ -31,6 +46,7 @@ impl Source {
         match self {
             Source::Engine(e) => e.store.tree(),
             Source::Tx(t) => t.tree(),
+            Source::Version(v) => v.tree.clone(),
         }
     }
 

@@ -1,11 +1,13 @@
 //! The state machine: applies committed commands to the tree and publishes a
 //! new tree version for readers once per applied batch.
 
+use crate::effects::{EffectSinkRef, Gate};
 use crate::snapshot::{self, SnapshotBody, SnapshotDir};
 use crate::types::{LogId, SnapshotMeta, StoredMembership, TypeConfig};
 use arc_swap::ArcSwap;
 use futures::{Stream, TryStreamExt};
 use khepri_core::data_match::TermMatcher;
+use khepri_core::hooks::{self, Effect};
 use khepri_core::Tree;
 use openraft::storage::{EntryResponder, RaftStateMachine};
 use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
@@ -38,6 +40,9 @@ pub struct StateMachine {
     snapshot_nodes: Arc<AtomicU64>,
     /// Writers answered and not yet back with a new write (see `propose`).
     returning: Arc<AtomicIsize>,
+    /// Where effects on projections and triggers go, when a store process
+    /// carries them out (`None` in engine-only tests).
+    gate: Option<Arc<Gate>>,
 }
 
 /// A policy snapshot is deferred until the entries applied since the last one
@@ -49,7 +54,12 @@ const TREE_FRACTION_DIVISOR: u64 = 2;
 
 impl StateMachine {
     /// Restores the state machine from the snapshot in `snapshot_dir`, if any.
-    pub fn open(snapshot_dir: Arc<SnapshotDir>) -> io::Result<StateMachine> {
+    /// With `sink`, the projections the snapshot holds are registered there
+    /// first: the entries replayed next update them.
+    pub fn open(
+        snapshot_dir: Arc<SnapshotDir>,
+        sink: Option<EffectSinkRef>,
+    ) -> io::Result<StateMachine> {
         let (tree, applied, membership) = match snapshot::load(snapshot_dir.path())? {
             Some((body, _)) => (body.tree, body.meta.last_log_id, body.meta.last_membership),
             None => (Tree::new(), None, StoredMembership::default()),
@@ -59,6 +69,19 @@ impl StateMachine {
             applied_index: AtomicU64::new(applied.as_ref().map_or(0, |l| l.index)),
         });
         let snapshot_nodes = Arc::new(AtomicU64::new(tree.node_count() as u64));
+        let returning = Arc::new(AtomicIsize::new(0));
+        let gate = sink.map(|s| {
+            let index = applied.as_ref().map_or(0, |l| l.index);
+            let gate = Arc::new(Gate::new(s.0, index, returning.clone()));
+            let registered: Vec<Effect> = tree
+                .hooks
+                .projections
+                .values()
+                .map(|def| Effect::Register(def.clone(), tree.clone()))
+                .collect();
+            gate.deliver(registered, Vec::new(), index);
+            gate
+        });
         Ok(StateMachine {
             published,
             tree,
@@ -67,7 +90,8 @@ impl StateMachine {
             snapshot_dir,
             since_snapshot: 0,
             snapshot_nodes,
-            returning: Arc::new(AtomicIsize::new(0)),
+            returning,
+            gate,
         })
     }
 
@@ -80,6 +104,11 @@ impl StateMachine {
     /// The count of answered writers, shared with the proposer.
     pub fn returning(&self) -> Arc<AtomicIsize> {
         self.returning.clone()
+    }
+
+    /// The effects gate, when effects are carried out.
+    pub fn gate(&self) -> Option<Arc<Gate>> {
+        self.gate.clone()
     }
 
     /// The readers' view, shared with the store handle.
@@ -143,13 +172,16 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         S: Stream<Item = Result<EntryResponder<TypeConfig>, io::Error>> + Unpin + OptionalSend,
     {
         let mut replies = Vec::new();
+        let mut effects = self.gate.as_ref().map(|_| Vec::new());
         while let Some((entry, responder)) = entries.try_next().await? {
             let reply = match &entry.payload {
-                EntryPayload::Normal(command) => {
-                    command
-                        .apply(&mut self.tree, &TermMatcher, entry.log_id.index)
-                        .reply
-                }
+                EntryPayload::Normal(command) => hooks::apply(
+                    command,
+                    &mut self.tree,
+                    &TermMatcher,
+                    entry.log_id.index,
+                    effects.as_mut(),
+                ),
                 EntryPayload::Membership(m) => {
                     self.membership = StoredMembership::new(Some(entry.log_id), m.clone());
                     Ok(Vec::new())
@@ -164,10 +196,18 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
         // Publish before answering, so a caller reads its own write.
         self.publish();
-        self.returning
-            .fetch_add(replies.len() as isize, Ordering::Relaxed);
-        for (responder, reply) in replies {
-            responder.send(reply);
+        match (&self.gate, effects) {
+            (Some(gate), Some(effects)) => {
+                let index = self.applied.as_ref().map_or(0, |l| l.index);
+                gate.deliver(effects, replies, index);
+            }
+            _ => {
+                self.returning
+                    .fetch_add(replies.len() as isize, Ordering::Relaxed);
+                for (responder, reply) in replies {
+                    responder.send(reply);
+                }
+            }
         }
         Ok(())
     }
@@ -201,13 +241,21 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let bytes = data.into_inner();
         let body = snapshot::decode(&bytes, self.snapshot_dir.path())?;
         self.snapshot_dir.store(&bytes)?;
-        self.tree = body.tree;
+        let old = std::mem::replace(&mut self.tree, body.tree);
         self.applied = meta.last_log_id;
         self.membership = meta.last_membership.clone();
         self.since_snapshot = 0;
         self.snapshot_nodes
             .store(self.tree.node_count() as u64, Ordering::Relaxed);
         self.publish();
+        if let Some(gate) = &self.gate {
+            let index = self.applied.as_ref().map_or(0, |l| l.index);
+            gate.deliver(
+                hooks::diff(&old, &self.tree, &TermMatcher),
+                Vec::new(),
+                index,
+            );
+        }
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! A running member of a store: the Raft instance, its storage, and the queue
 //! through which the NIF submits commands without blocking a scheduler.
 
+use crate::effects::{EffectSinkRef, Gate};
 use crate::forward::{forward_batch, role, InFlight, Role, Route};
 use crate::log_store::LogStore;
 use crate::network::Network;
@@ -42,6 +43,9 @@ pub struct StoreConfig {
     pub join: bool,
     /// Where calls to other members go.
     pub outbox: OutboxRef,
+    /// Where effects on projections and triggers go (`None`: nowhere, for
+    /// engine-only use).
+    pub effects: Option<EffectSinkRef>,
 }
 
 /// The outbox of a member that has no way to reach others (tests).
@@ -64,6 +68,7 @@ impl StoreConfig {
             open_timeout: Duration::from_secs(30),
             join: false,
             outbox: OutboxRef(Arc::new(NoOutbox)),
+            effects: None,
         }
     }
 }
@@ -118,6 +123,8 @@ pub struct Store {
     transport: Arc<Transport>,
     /// A snapshot being received from the leader.
     incoming: IncomingSnapshot,
+    /// Holds replies until the store process carried out their effects.
+    gate: Option<Arc<Gate>>,
 }
 
 impl Store {
@@ -128,13 +135,14 @@ impl Store {
         let log_dir = cfg.dir.join("log");
         let (log, mut warnings) = LogStore::open(&log_dir, cfg.segment_bytes)?;
         let snapshot_dir = Arc::new(SnapshotDir::new(cfg.dir.join("snapshot")));
-        let sm = StateMachine::open(snapshot_dir.clone())?;
+        let sm = StateMachine::open(snapshot_dir.clone(), cfg.effects.clone())?;
         warnings.extend(recovery::check(
             &log.recovered(),
             sm.applied_index(),
             &log_dir,
             &snapshot::file_path(snapshot_dir.path()),
         )?);
+        let gate = sm.gate();
         let returning = sm.returning();
         let published = sm.published();
         let node_id = node_id_of(&cfg.node_name);
@@ -194,6 +202,13 @@ impl Store {
         if sole_voter {
             Self::wait_ready(&raft, node_id, cfg.open_timeout).await?;
         }
+        if let Some(gate) = &gate {
+            runtime().spawn(watch_leadership(
+                raft.metrics(),
+                node_id,
+                gate.sink().clone(),
+            ));
+        }
         let (queue, rx) = mpsc::unbounded_channel();
         runtime().spawn(propose(
             raft.clone(),
@@ -215,6 +230,7 @@ impl Store {
                 stopped: AtomicBool::new(false),
                 transport,
                 incoming: IncomingSnapshot::default(),
+                gate,
             },
             warnings,
         ))
@@ -317,7 +333,30 @@ impl Store {
             return false;
         };
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        self.wait_applied(index.max(read), left).await
+        let index = index.max(read);
+        if !self.wait_applied(index, left).await {
+            return false;
+        }
+        // Projections too must show what was applied (SPEC 4.7).
+        match &self.gate {
+            Some(gate) => {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                gate.wait_projected(index, left).await
+            }
+            None => true,
+        }
+    }
+
+    /// The number of the last effects sent to the store process.
+    pub fn effects_sent(&self) -> u64 {
+        self.gate.as_ref().map_or(0, |g| g.sent())
+    }
+
+    /// The store process carried out effects up to `seq` (see [`Gate`]).
+    pub fn effects_done(&self, seq: u64) {
+        if let Some(gate) = &self.gate {
+            gate.done(seq);
+        }
     }
 
     /// Waits until this member has applied entry `index`; `false` after
@@ -497,4 +536,30 @@ fn flush(
         target.to_string(),
         batch,
     ));
+}
+
+/// Tells `sink` each time this member starts or stops leading: the store
+/// process then runs, or stops running, trigger firings. Ends with the member.
+async fn watch_leadership(
+    mut metrics: openraft::alias::WatchReceiverOf<
+        crate::types::TypeConfig,
+        openraft::RaftMetrics<crate::types::TypeConfig>,
+    >,
+    me: u64,
+    sink: Arc<dyn crate::effects::EffectSink>,
+) {
+    let mut leading = false;
+    loop {
+        let now = {
+            let m = metrics.borrow_watched();
+            m.state == ServerState::Leader && m.current_leader == Some(me)
+        };
+        if now != leading {
+            leading = now;
+            sink.leadership(now);
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
 }

@@ -1,11 +1,12 @@
 //! Commands as the log carries them: MessagePack (`rmp_serde`) of
-//! `khepri_core::Command`, decoded and, when that works, applied to a tree.
+//! `khepri_core::Command`, decoded and, when that works, applied to a tree
+//! the way the state machine does (`hooks::apply`).
 //! Applying must never panic: a panic would be replayed on every member.
 
 use super::Target;
 use crate::samples;
 use khepri_core::data_match::TermMatcher;
-use khepri_core::{image, Command, Tree};
+use khepri_core::{hooks, image, Command, Tree};
 
 /// The command decoder and `Command::apply`.
 pub struct CommandTarget {
@@ -18,7 +19,7 @@ impl CommandTarget {
     pub fn new() -> Self {
         let mut base = Tree::new();
         for (i, c) in samples::commands().iter().enumerate() {
-            let _ = c.apply(&mut base, &TermMatcher, i as u64 + 1);
+            let _ = hooks::apply(c, &mut base, &TermMatcher, i as u64 + 1, None);
         }
         CommandTarget { base }
     }
@@ -48,9 +49,12 @@ impl Target for CommandTarget {
         let Ok(command) = rmp_serde::from_slice::<Command>(input) else {
             return false;
         };
+        // As the state machine applies it: projections, triggers and their
+        // firings included, with the effects it would hand the store process.
         let mut tree = self.base.clone();
-        let _ = command.apply(&mut tree, &TermMatcher, 1_000);
-        let _ = command.apply(&mut tree, &TermMatcher, 1_001);
+        let mut effects = Vec::new();
+        let _ = hooks::apply(&command, &mut tree, &TermMatcher, 1_000, Some(&mut effects));
+        let _ = hooks::apply(&command, &mut tree, &TermMatcher, 1_001, Some(&mut effects));
         // Whatever a command made must snapshot and load again.
         let img = image::encode(&tree).expect("a tree made by commands has an image");
         let back = image::decode(&img).expect("an image we made decodes");
