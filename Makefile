@@ -1,7 +1,7 @@
 # The two commands of the README: `make demo` and `make test`.
 # Both install what is missing first (scripts/install-deps.sh).
 
-.PHONY: all deps build demo test test-rust test-erlang test-elixir lint bench yardstick clean
+.PHONY: all deps build demo test test-rust test-erlang test-elixir lint bench yardstick fuzz clean
 
 all: build
 
@@ -37,6 +37,12 @@ bench: build
 
 yardstick: build
 	bash bench/yardstick.sh
+
+# The decoders' fuzz targets (native/khepri_fuzz), one after the other.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGET ?= all
+fuzz:
+	cargo run --release -p khepri_fuzz -- run $(FUZZ_TARGET) --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf _build priv target deps

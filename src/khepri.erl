@@ -85,6 +85,8 @@ start(DataDirOrSystem, StoreIdOrConfig) ->
 %% files live in `<DataDir>/<StoreId>'. `StoreIdOrConfig' is a store id or a
 %% map with `cluster_name' (the store id) and `machine_config'
 %% (`snapshot_interval'); other Ra-specific keys are ignored (SPEC 5c).
+%% Damaged files make it return `{error, {cannot_open_store, Reason}}',
+%% `Reason' a binary naming the file and offset (README, "Damaged data").
 -spec start(file:filename_all() | atom(), store_id() | map(), timeout()) ->
           {ok, store_id()} | {error, term()}.
 start(DataDirOrSystem, StoreIdOrConfig, Timeout)

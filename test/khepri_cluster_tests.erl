@@ -209,6 +209,41 @@ reset_and_rejoin_test_() ->
         end)
     end}.
 
+%% A member whose data directory is damaged refuses to start; the documented
+%% recovery (README, "Damaged data"): move its store directory aside, start
+%% the store afresh and join the cluster again. Its tree then equals the
+%% others'.
+damaged_member_recovers_by_reset_and_rejoin_test_() ->
+    {timeout, 300, fun() ->
+        S = cl_damaged,
+        with_cluster("damaged", S, 3, fun([A, _B, C] = Nodes, _, Dirs) ->
+            ok = on(A, ?MODULE, put_keys, [S, 100], 5 * ?CALL_TIMEOUT),
+            ?assertEqual(ok, on(C, khepri, fence, [S, 10000])),
+            ?assertEqual(ok, on(C, khepri, stop, [S])),
+            DirC = lists:last(Dirs),
+            StoreDir = filename:join(DirC, atom_to_list(S)),
+            LogDir = filename:join(StoreDir, "log"),
+            {ok, Files} = file:list_dir(LogDir),
+            [Segment | _] = lists:sort([F || F <- Files, filename:extension(F) =:= ".seg"]),
+            %% the payload of the first record: damage before the end
+            ok = flip_byte(filename:join(LogDir, Segment), 32 + 16 + 1),
+            {error, {cannot_open_store, Reason}} = on(C, khepri, start, [DirC, S]),
+            ?assertNotEqual(nomatch, string:find(Reason, Segment)),
+            %% the cluster goes on without it
+            ok = on(A, khepri, put, [S, [while_down], 1]),
+            Aside = StoreDir ++ ".damaged",
+            ok = file:rename(StoreDir, Aside),
+            ?assertEqual({ok, S}, on(C, khepri, start, [DirC, S])),
+            ?assertEqual(ok, on(C, khepri_cluster, join, [S, A])),
+            assert_membership(S, Nodes),
+            ok = on(C, khepri, put, [S, [after_rejoin], 2]),
+            ok = wait_until(fun() -> converged(S, Nodes) end, 30000),
+            Expected = maps:from_list([{snap_key(K), K} || K <- lists:seq(1, 100)]),
+            ?assertEqual({ok, Expected}, snap_keys(C, S)),
+            ?assertEqual({ok, 1}, on(C, khepri, get, [S, [while_down]]))
+        end)
+    end}.
+
 lagging_member_catches_up_by_snapshot_test_() ->
     {timeout, 300, fun() ->
         S = cl_snapshot,
@@ -457,6 +492,15 @@ fenced_tree(S, Node) ->
     end.
 
 snap_key(K) -> [snap, integer_to_binary(K)].
+
+flip_byte(File, Offset) ->
+    {ok, Fd} = file:open(File, [read, write, raw, binary]),
+    try
+        {ok, <<B>>} = file:pread(Fd, Offset, 1),
+        ok = file:pwrite(Fd, Offset, <<(B bxor 16#20)>>)
+    after
+        file:close(Fd)
+    end.
 
 %% `Node''s `snap' keys once fenced; the fence fails until it has caught up
 %% with a leader.

@@ -14,7 +14,9 @@ pub type DedupId = (u64, u64);
 /// same entries at the same log position).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Dedups {
+    #[serde(deserialize_with = "crate::cautious::ord_map")]
     replies: OrdMap<DedupId, (u64, Reply)>,
+    #[serde(deserialize_with = "crate::cautious::ord_set")]
     by_expiry: OrdSet<(u64, DedupId)>,
 }
 

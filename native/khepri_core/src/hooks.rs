@@ -90,10 +90,13 @@ pub struct Firing {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Hooks {
     /// Projections by name.
+    #[serde(deserialize_with = "crate::cautious::ord_map")]
     pub projections: OrdMap<String, Arc<ProjectionDef>>,
     /// Triggers by id.
+    #[serde(deserialize_with = "crate::cautious::ord_map")]
     pub triggers: OrdMap<String, Arc<TriggerDef>>,
     /// Firings not yet acknowledged, by sequence number.
+    #[serde(deserialize_with = "crate::cautious::ord_map")]
     pub pending: OrdMap<u64, Arc<Firing>>,
     /// The sequence number of the next firing.
     pub next_seq: u64,

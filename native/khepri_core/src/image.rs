@@ -18,6 +18,7 @@
 //! name-key length, name key, node.
 
 use crate::bytes::Bytes;
+use crate::cautious;
 use crate::hooks::Hooks;
 use crate::node::{Children, KeepWhile, Meta, Node, OwnedStored, PayloadKind, Stored};
 use crate::node_id::NodeId;
@@ -226,7 +227,8 @@ pub fn decode(buf: &[u8]) -> Result<Tree, String> {
     r.atoms = a;
     r.key_sets = k;
     let root = r.node(0)?;
-    let watchers = rmp_serde::from_slice(r.bytes()?).map_err(|e| r.err(&e.to_string()))?;
+    let mut d = rmp_serde::Deserializer::from_read_ref(r.bytes()?);
+    let watchers = cautious::map_of_sets(&mut d).map_err(|e| r.err(&e.to_string()))?;
     let dedups = rmp_serde::from_slice(r.bytes()?).map_err(|e| r.err(&e.to_string()))?;
     // Images made before projections and triggers existed end here.
     let hooks = if r.pos == buf.len() {
@@ -284,5 +286,34 @@ mod tests {
         let image = encode(&tree).unwrap();
         assert_eq!(decode(&image).unwrap(), tree);
         assert!(decode(&image[..image.len() - 1]).is_err());
+    }
+
+    /// Regression (khepri_fuzz, snapshot target): a MessagePack header in
+    /// the watcher index, the dedup table or the hooks announcing u32::MAX
+    /// entries made decoding reserve memory for all of them (~200 GB) and
+    /// abort.
+    #[test]
+    fn announced_collection_lengths_are_not_trusted() {
+        let image = encode(&Tree::new()).unwrap();
+        // An empty tree ends with: watchers `{}`, dedups `[{}, []]`, hooks.
+        let hooks = rmp_serde::to_vec(&Hooks::default()).unwrap();
+        let mut tail = vec![1u8, 0x80, 3, 0x92, 0x80, 0x90];
+        put_varint(&mut tail, hooks.len() as u64);
+        tail.extend_from_slice(&hooks);
+        assert!(image.ends_with(&tail), "{image:?}");
+        let head = &image[..image.len() - tail.len()];
+        let huge = [0xdf, 0xff, 0xff, 0xff, 0xff];
+        let watchers = [head, &[5], &huge, &[3, 0x92, 0x80, 0x90]].concat();
+        assert!(decode(&watchers).is_err());
+        let replies = [head, &[1, 0x80, 6, 0x92], &huge].concat();
+        assert!(decode(&replies).is_err());
+        let by_expiry = [
+            head,
+            &[1, 0x80, 7, 0x92, 0x80, 0xdd, 0xff, 0xff, 0xff, 0xff],
+        ]
+        .concat();
+        assert!(decode(&by_expiry).is_err());
+        let projections = [head, &[1, 0x80, 3, 0x92, 0x80, 0x90, 6, 0x93], &huge].concat();
+        assert!(decode(&projections).is_err());
     }
 }

@@ -7,6 +7,7 @@
 //! and leaves the tree as it was.
 
 pub mod bytes;
+pub mod cautious;
 pub mod command;
 pub mod condition;
 pub mod data_match;

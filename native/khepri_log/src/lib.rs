@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+mod damage;
 mod frame;
 mod sys;
 
@@ -44,6 +45,9 @@ pub const SEGMENT_SUFFIX: &str = ".seg";
 
 /// How much of a segment the recovery scan reads at a time.
 const SCAN_CHUNK: usize = 1 << 20;
+
+/// How many bytes after an end marker are at least checked for data.
+const END_PROBE: usize = 64 << 10;
 
 /// Log tuning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +89,10 @@ pub struct Recovery {
     /// Repairs made while opening (torn tail dropped, unwritten segment
     /// removed, ...), each naming the file and offset concerned.
     pub warnings: Vec<String>,
+    /// Index of the first record dropped as (part of) a torn write, if any:
+    /// callers that know records up to some index were durable can tell
+    /// such a loss from a missing file.
+    pub torn_from: Option<u64>,
 }
 
 /// Errors of the log. Those about a file name it and, where known, the offset.
@@ -398,7 +406,9 @@ fn scan_segment(
                 pos += frame_len;
             }
             FrameResult::End => {
-                out.dirty_after_end = avail.iter().any(|&b| b != 0);
+                out.dirty_after_end = avail.iter().any(|&b| b != 0)
+                    || (avail.len() < END_PROBE
+                        && !is_zero_at(seg_file, path, off, END_PROBE, file_len)?);
                 return Ok(out);
             }
             FrameResult::BadChecksum {
@@ -448,6 +458,39 @@ fn scan_segment(
     }
 }
 
+/// The intact record after `offset` (where the scan of the last segment
+/// stopped, expecting record `next`) that shows the stop to be damage rather
+/// than a torn write, if there is one (see `damage`).
+fn damage_before(
+    file: &File,
+    path: &Path,
+    file_len: u64,
+    offset: u64,
+    next: u64,
+) -> Result<Option<damage::Later>, LogError> {
+    let Some(later) = damage::later_record(file, path, file_len, offset, next)? else {
+        return Ok(None);
+    };
+    if damage::looks_torn(file, path, offset, later.offset)? {
+        return Ok(None);
+    }
+    Ok(Some(later))
+}
+
+/// Whether the (at most) `len` bytes of `file` at `from` are all zero.
+fn is_zero_at(
+    file: &File,
+    path: &Path,
+    from: u64,
+    len: usize,
+    file_len: u64,
+) -> Result<bool, LogError> {
+    let n = file_len.saturating_sub(from).min(len as u64) as usize;
+    let mut buf = vec![0u8; n];
+    file.read_exact_at(&mut buf, from).map_err(io_err(path))?;
+    Ok(buf.iter().all(|&b| b == 0))
+}
+
 /// Cuts `file` back to `from` and reallocates it to `capacity`, so every byte
 /// from `from` on reads as zero, then makes that durable. Used to wipe a torn
 /// or truncated tail: stale frames left behind could otherwise line up with
@@ -481,9 +524,10 @@ impl SegmentedLog {
     /// were fully synced before the next segment existed, so damage there is
     /// real data loss and must not be papered over.
     ///
-    /// Limitation: a bad frame in the last segment followed by valid ones
-    /// (bit rot rather than a torn write) is also treated as a torn tail and
-    /// the records after it are dropped; telling the two apart is future work.
+    /// A bad frame (or an end marker) in the last segment followed by an
+    /// intact record that continues the log is damage, not a torn write, and
+    /// is [`LogError::Corrupt`] too, unless a never-written sector lies
+    /// between them (see the `damage` module for the rule and its limits).
     pub fn open(dir: &Path, cfg: LogConfig) -> Result<(SegmentedLog, Recovery), LogError> {
         cfg.validate()?;
         let existed = dir.is_dir();
@@ -568,6 +612,7 @@ impl SegmentedLog {
                         "removed {}: segment header never written (interrupted append)",
                         path.display()
                     ));
+                    rec.torn_from = Some(first);
                     drop(file);
                     log.remove_segment_file(&path)?;
                     continue;
@@ -579,15 +624,38 @@ impl SegmentedLog {
             }
 
             let scan = scan_segment(&file, &path, file_len, first)?;
-            if let Stop::Invalid { offset, reason } = &scan.stop {
+            let stopped_early = match &scan.stop {
+                Stop::Invalid { offset, reason } => Some((*offset, reason.clone())),
+                Stop::End if scan.dirty_after_end => Some((
+                    scan.write_off,
+                    "end marker followed by non-zero bytes".to_string(),
+                )),
+                Stop::End => None,
+            };
+            if let Some((offset, reason)) = stopped_early {
                 if !is_last {
-                    return Err(corrupt(*offset, reason.clone()));
+                    // Synced whole before the next segment was created:
+                    // nothing in it can be torn.
+                    return Err(corrupt(offset, reason));
                 }
+                let next = first + scan.offsets.len() as u64;
+                if let Some(later) = damage_before(&file, &path, file_len, offset, next)? {
+                    return Err(corrupt(
+                        offset,
+                        format!(
+                            "{reason}, yet record {} follows intact at offset {}: damage to durable records, not a torn write",
+                            later.index, later.offset
+                        ),
+                    ));
+                }
+            }
+            if let Stop::Invalid { offset, reason } = &scan.stop {
                 rec.warnings.push(format!(
                     "torn tail in {} at offset {offset}: {reason}; dropped it and everything after it",
                     path.display()
                 ));
-            } else if scan.dirty_after_end && is_last {
+                rec.torn_from = Some(first + scan.offsets.len() as u64);
+            } else if scan.dirty_after_end {
                 rec.warnings.push(format!(
                     "non-zero bytes after the end of data in {} at offset {}; zeroed them",
                     path.display(),

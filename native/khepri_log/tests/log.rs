@@ -312,31 +312,121 @@ fn crc_flip_in_earlier_segment_is_corrupt() {
     }
 }
 
-/// Current limitation: a damaged frame in the last segment followed by good
-/// ones is handled like a torn write, dropping the good ones too. A torn
-/// write can only damage the end, so this is bit rot; a later change should
-/// refuse to start instead. Until then this test pins the behaviour.
+/// Damages a segment file at an offset.
+type Damage<'a> = &'a dyn Fn(&Path, u64);
+
+/// Asserts that opening `dir` fails with `Corrupt` naming `path` and `offset`.
+fn assert_corrupt_at(dir: &Path, path: &Path, offset: u64) -> String {
+    match SegmentedLog::open(dir, cfg()) {
+        Err(e @ LogError::Corrupt { .. }) => {
+            let msg = e.to_string();
+            let LogError::Corrupt {
+                path: p, offset: o, ..
+            } = e
+            else {
+                unreachable!()
+            };
+            assert_eq!((p.as_path(), o), (path, offset), "{msg}");
+            assert!(msg.contains(&path.display().to_string()), "{msg}");
+            assert!(msg.contains(&format!("offset {offset}")), "{msg}");
+            msg
+        }
+        other => panic!("expected Corrupt at {offset}, got {other:?}"),
+    }
+}
+
+/// A tail segment with at least `after` records after record `victim`:
+/// (its path, `victim`, the offset of `victim`'s frame).
+fn tail_with_victim(dir: &Path, last: u64, after: u64) -> (PathBuf, u64, u64) {
+    let files = fill(dir, last);
+    let tail = files.last().unwrap().clone();
+    let first = seg_first(&tail);
+    assert!(last - first > after, "tail too short for this test");
+    let victim = last - after;
+    (tail, victim, frame_offset(first, victim))
+}
+
+/// Damage to a record of the last segment that is followed by intact
+/// records cannot come from a torn write: the log refuses to open rather
+/// than dropping the records after it, and a repaired file opens whole.
 #[test]
-fn crc_flip_in_last_segment_is_treated_as_torn_tail() {
+fn damage_before_the_end_of_the_last_segment_is_corrupt() {
     let tmp = tempfile::tempdir().unwrap();
     let last = 100;
-    let files = fill(tmp.path(), last);
-    let tail = files.last().unwrap();
-    let first = seg_first(tail);
-    assert!(last - first >= 3, "tail too short for this test");
-    let victim = first + 1;
-    let off = frame_offset(first, victim);
-    flip_byte(tail, off + FRAME_HEADER_LEN as u64);
+    // (what is damaged relative to the victim's frame, and how)
+    let cases: [(&str, u64, Damage); 5] = [
+        ("payload bit", FRAME_HEADER_LEN as u64 + 2, &|p, at| {
+            flip_byte(p, at)
+        }),
+        ("crc", 4, &|p, at| flip_byte(p, at)),
+        ("length", 3, &|p, at| flip_byte(p, at)),
+        ("garbage", 6, &|p, at| {
+            let f = OpenOptions::new().write(true).open(p).unwrap();
+            f.write_all_at(b"#garbage#", at).unwrap();
+        }),
+        ("zeroed header", 0, &|p, at| {
+            zero_range(p, at, at + FRAME_HEADER_LEN as u64)
+        }),
+    ];
+    for (name, rel, damage) in cases {
+        for after in [1, 3] {
+            let dir = tmp.path().join(format!("{name}-{after}"));
+            let (tail, _, off) = tail_with_victim(&dir, last, after);
+            let before = fs::read(&tail).unwrap();
+            damage(&tail, off + rel);
+            let msg = assert_corrupt_at(&dir, &tail, off);
+            assert!(msg.contains("follows intact"), "{name}: {msg}");
+            // Nothing was repaired or removed on the way.
+            assert_eq!(segs(&dir).last(), Some(&tail));
+            fs::write(&tail, &before).unwrap();
+            let (_, rec) = open(&dir);
+            assert_eq!(rec.records, expected(1..=last), "{name}");
+            assert!(rec.warnings.is_empty(), "{name}: {:?}", rec.warnings);
+        }
+    }
+}
 
-    let (mut log, rec) = open(tmp.path());
-    assert_eq!(rec.records, expected(1..=victim - 1));
-    assert_eq!(rec.warnings.len(), 1);
-    assert!(rec.warnings[0].contains(&format!("offset {off}")));
-    assert_eq!(log.last_index(), Some(victim - 1));
-    append_range(&mut log, victim..=last, payload);
-    drop(log);
-    let (_, rec) = open(tmp.path());
-    assert_eq!(rec.records, expected(1..=last));
+/// The first record of the last segment damaged: the segment is not taken
+/// for an interrupted append and removed.
+#[test]
+fn damaged_first_record_of_the_last_segment_is_corrupt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = fill(tmp.path(), 100);
+    let tail = files.last().unwrap();
+    let off = SEGMENT_HEADER_LEN;
+    flip_byte(tail, off + FRAME_HEADER_LEN as u64);
+    assert_corrupt_at(tmp.path(), tail, off);
+    assert!(tail.exists());
+}
+
+/// A power loss can leave an intact record after a torn one when a sector
+/// of the torn one was never written (still zero): that is a torn write,
+/// dropped with a warning, not damage.
+#[test]
+fn torn_record_with_an_unwritten_sector_before_an_intact_one_is_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let files = fill(dir, 3);
+    let tail = files.last().unwrap().clone();
+    let first = seg_first(&tail);
+    let end = frame_offset(first, 4);
+    // An append of 4 (1100 bytes, spanning a whole sector) and 5, of
+    // which only the sectors holding the end of 4 and all of 5 reached
+    // the disk.
+    let p4 = vec![0x77; 1100];
+    let p5 = b"made it".to_vec();
+    let mut batch = frame_bytes(4, &p4);
+    batch.extend(frame_bytes(5, &p5));
+    let first_sector_end = (end / 512 + 1) * 512;
+    let f = OpenOptions::new().write(true).open(&tail).unwrap();
+    let skip = (first_sector_end + 512 - end) as usize; // two sectors lost
+    f.write_all_at(&batch[skip..], end + skip as u64).unwrap();
+    drop(f);
+    let (log, rec) = open(dir);
+    assert_eq!(rec.records, expected(1..=3));
+    assert_eq!(rec.warnings.len(), 1, "{:?}", rec.warnings);
+    assert!(rec.warnings[0].contains(&format!("offset {end}")));
+    assert_eq!(log.last_index(), Some(3));
 }
 
 #[test]
@@ -481,6 +571,10 @@ fn unwritten_last_segment_is_removed() {
     assert_eq!(log.last_index(), Some(50));
 }
 
+/// Bytes left after the end marker by an interrupted append (a whole
+/// never-written sector between) are wiped with a warning; an intact frame
+/// right after the end marker, in the same sector, cannot be left by a torn
+/// write and is refused.
 #[test]
 fn stale_bytes_after_end_are_wiped() {
     let tmp = tempfile::tempdir().unwrap();
@@ -488,12 +582,13 @@ fn stale_bytes_after_end_are_wiped() {
     let files = fill(dir, 100);
     let tail = files.last().unwrap();
     let end = frame_offset(seg_first(tail), 101);
-    // A frame for index 102 just past where a 0-byte record 101 would end:
-    // if not wiped, appending that record would make it readable.
+    // A frame for index 102 past where a 0-byte record 101 would end, a
+    // whole sector later: if not wiped, appending up to there would make
+    // it readable.
     let stale = frame_bytes(102, b"stale");
+    let at = (end / 512 + 2) * 512;
     let f = OpenOptions::new().write(true).open(tail).unwrap();
-    f.write_all_at(&stale, end + FRAME_HEADER_LEN as u64)
-        .unwrap();
+    f.write_all_at(&stale, at).unwrap();
     drop(f);
 
     let (mut log, rec) = open(dir);
@@ -506,6 +601,31 @@ fn stale_bytes_after_end_are_wiped() {
     assert!(rec.warnings.is_empty());
     assert_eq!(rec.records.last(), Some(&(101, vec![])));
     assert_eq!(log.last_index(), Some(101));
+
+    let f = OpenOptions::new().write(true).open(tail).unwrap();
+    let end = end + FRAME_HEADER_LEN as u64; // past the empty record 101
+    f.write_all_at(&stale, end + FRAME_HEADER_LEN as u64)
+        .unwrap();
+    drop(f);
+    drop(log);
+    assert_corrupt_at(dir, tail, end);
+}
+
+/// Data after the end of a segment that is not the last one was synced
+/// before its successor existed: it is damage, never repaired away.
+#[test]
+fn bytes_after_the_end_of_an_earlier_segment_are_corrupt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = fill(tmp.path(), 200);
+    let (victim, end) = files
+        .windows(2)
+        .map(|w| (&w[0], frame_offset(seg_first(&w[0]), seg_first(&w[1]))))
+        .find(|&(_, end)| end + 20 < SEG)
+        .expect("a segment with room after its data");
+    let f = OpenOptions::new().write(true).open(victim).unwrap();
+    f.write_all_at(b"x", end + 19).unwrap();
+    drop(f);
+    assert_corrupt_at(tmp.path(), victim, end);
 }
 
 #[test]

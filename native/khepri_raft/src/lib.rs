@@ -9,6 +9,7 @@ pub mod log_store;
 pub mod membership;
 pub mod network;
 pub mod node_name;
+pub mod recovery;
 pub mod responder;
 pub mod rpc;
 pub mod runtime;

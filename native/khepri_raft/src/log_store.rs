@@ -48,6 +48,23 @@ struct Inner {
     vote: Option<Vote>,
     committed: Option<LogId>,
     purged: Option<LogId>,
+    /// What `open` found, for the member's consistency check.
+    recovered: Recovered,
+}
+
+/// Indexes of what a log held when it was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// First record on disk (records at or below `purged` included).
+    pub first: Option<u64>,
+    /// Last entry kept.
+    pub last: Option<u64>,
+    /// Index up to which the log was purged behind a snapshot.
+    pub purged: Option<u64>,
+    /// The committed index written at the last clean stop (a hint).
+    pub committed_hint: Option<u64>,
+    /// First record dropped as a torn write, if any.
+    pub torn_from: Option<u64>,
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> io::Error {
@@ -108,8 +125,16 @@ impl LogStore {
                 ));
             }
         }
+        let committed_hint = committed.as_ref().map(|c| c.index());
         let committed = committed
             .filter(|c| entries.iter().any(|e| e.log_id() == *c) || purged.as_ref() >= Some(c));
+        let recovered = Recovered {
+            first: log.first_index(),
+            last: last.map(|l| l.index()),
+            purged: purged_index,
+            committed_hint,
+            torn_from: recovery.torn_from,
+        };
         let inner = Inner {
             dir: dir.to_path_buf(),
             log: Some(log),
@@ -118,6 +143,7 @@ impl LogStore {
             vote,
             committed,
             purged,
+            recovered,
         };
         Ok((
             LogStore {
@@ -148,6 +174,11 @@ impl LogStore {
         // A poisoned lock means a panic mid-update: the in-memory view may be
         // inconsistent, but disk is authoritative and the next restart recovers.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What the log held when it was opened.
+    pub fn recovered(&self) -> Recovered {
+        self.lock().recovered
     }
 
     /// Index of the last entry, if any.

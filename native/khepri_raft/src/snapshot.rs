@@ -134,10 +134,15 @@ impl SnapshotDir {
     }
 }
 
+/// Where the snapshot of `dir` is stored.
+pub fn file_path(dir: &Path) -> PathBuf {
+    dir.join(FILE)
+}
+
 /// Reads the snapshot of `dir`: `Ok(None)` when there is none, an error naming
 /// the file when it exists but is damaged (never silently ignored).
 pub fn load(dir: &Path) -> io::Result<Option<(SnapshotBody, Vec<u8>)>> {
-    let path = dir.join(FILE);
+    let path = file_path(dir);
     match fs::read(&path) {
         Ok(bytes) => Ok(Some((decode(&bytes, &path)?, bytes))),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),

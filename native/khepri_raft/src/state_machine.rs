@@ -95,6 +95,12 @@ impl StateMachine {
         })
     }
 
+    /// Index of the last entry applied (restored from the snapshot when
+    /// just opened), if any.
+    pub fn applied_index(&self) -> Option<u64> {
+        self.applied.as_ref().map(|l| l.index)
+    }
+
     /// The count of answered writers, shared with the proposer.
     pub fn returning(&self) -> Arc<AtomicIsize> {
         self.returning.clone()

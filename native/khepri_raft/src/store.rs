@@ -6,10 +6,11 @@ use crate::forward::{forward_batch, role, InFlight, Role, Route};
 use crate::log_store::LogStore;
 use crate::network::Network;
 use crate::node_name::node_id_of;
+use crate::recovery;
 use crate::responder::CallbackResponder;
 use crate::rpc::IncomingSnapshot;
 use crate::runtime::runtime;
-use crate::snapshot::SnapshotDir;
+use crate::snapshot::{self, SnapshotDir};
 use crate::state_machine::{Published, StateMachine};
 use crate::transport::{Outbox, OutboxRef, RpcKind, Transport};
 use crate::types::{ClientWriteResult, Raft};
@@ -131,9 +132,16 @@ impl Store {
     /// Returns the store and recovery warnings to log.
     pub async fn open(cfg: StoreConfig) -> Result<(Store, Vec<String>), StoreError> {
         std::fs::create_dir_all(&cfg.dir)?;
-        let (log, warnings) = LogStore::open(&cfg.dir.join("log"), cfg.segment_bytes)?;
+        let log_dir = cfg.dir.join("log");
+        let (log, mut warnings) = LogStore::open(&log_dir, cfg.segment_bytes)?;
         let snapshot_dir = Arc::new(SnapshotDir::new(cfg.dir.join("snapshot")));
         let sm = StateMachine::open(snapshot_dir.clone(), cfg.effects.clone())?;
+        warnings.extend(recovery::check(
+            &log.recovered(),
+            sm.applied_index(),
+            &log_dir,
+            &snapshot::file_path(snapshot_dir.path()),
+        )?);
         let gate = sm.gate();
         let returning = sm.returning();
         let published = sm.published();

@@ -4,12 +4,11 @@
 
 mod common;
 
-use common::{key, put};
+use common::{key, put, write_all};
 use khepri_core::{Bytes, Command, Component, Payload, WriteOpts};
-use khepri_raft::{CallbackResponder, Store, StoreConfig};
+use khepri_raft::{Store, StoreConfig};
 use std::path::Path;
 use std::time::Duration;
-use tokio::sync::oneshot;
 
 async fn open(dir: &Path, snapshot_interval: u64) -> Store {
     let mut cfg = StoreConfig::new(dir.to_path_buf(), "test@localhost".into());
@@ -17,26 +16,6 @@ async fn open(dir: &Path, snapshot_interval: u64) -> Store {
     cfg.segment_bytes = 64 * 1024;
     cfg.open_timeout = Duration::from_secs(20);
     Store::open(cfg).await.expect("store opens").0
-}
-
-/// Submits every command at once (so they batch) and waits for all replies.
-async fn write_all(store: &Store, commands: Vec<Command>) {
-    let mut waits = Vec::new();
-    for c in commands {
-        let (tx, rx) = oneshot::channel();
-        let responder = CallbackResponder::new(move |outcome| {
-            let _ = tx.send(outcome);
-        });
-        assert!(store.submit(c, responder).is_ok());
-        waits.push(rx);
-    }
-    for rx in waits {
-        let outcome = rx.await.expect("answered");
-        let reply = outcome
-            .expect("not dropped")
-            .expect("applied by the leader");
-        assert!(reply.data.is_ok());
-    }
 }
 
 /// Waits (with a deadline) until a snapshot covering `index` is on disk.
