@@ -9,14 +9,14 @@
          dump/1, applied_index/1, last_log_index/1,
          tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4,
          rpc_in/4, rpc_reply/3, members/1, leader/1, wait_for_leader/4, change_member/5,
-         effects_done/2, effects_sent/1, pending_triggers/1, projections/1]).
+         take_effects/2, effects_done/2, effects_sent/1, pending_triggers/1, projections/1]).
 
 -nifs([open/4, stop/2, submit/3, submit_to/4,
        get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
        dump/1, applied_index/1, last_log_index/1,
        tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4,
          rpc_in/4, rpc_reply/3, members/1, leader/1, wait_for_leader/4, change_member/5,
-       effects_done/2, effects_sent/1, pending_triggers/1, projections/1]).
+       take_effects/2, effects_done/2, effects_sent/1, pending_triggers/1, projections/1]).
 
 -on_load(init/0).
 
@@ -127,8 +127,12 @@ change_member(_Engine, _Tag, _Change, _NodeName, _TimeoutMs) -> ?NOT_LOADED.
 
 %% Projections and triggers (see khepri_store).
 
+%% @doc `{Items, More}': the next items (at most a few hundred) of the
+%% effects numbered `Seq'; `More' is `true' when some are left.
+take_effects(_Engine, _Seq) -> ?NOT_LOADED.
 %% @doc The store process carried out the effects numbered up to `Seq':
-%% the replies held for them go.
+%% the replies held for them go, a few hundred per call; `more' when some
+%% are left for another call, else `ok'.
 effects_done(_Engine, _Seq) -> ?NOT_LOADED.
 %% @doc The number of the last effects sent to the store process.
 effects_sent(_Engine) -> ?NOT_LOADED.

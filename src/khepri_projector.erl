@@ -11,7 +11,7 @@
 
 -include("khepri_projection.hrl").
 
--export([new/0, register/5, unregister/2, project/5, names/1]).
+-export([new/0, register/5, unregister/2, project/3, names/1]).
 
 -record(projection, {kind :: copy | simple | extended,
                      function :: copy | fun(),
@@ -51,7 +51,11 @@ register(Name, #khepri_projection{projection_fun = Fun, ets_options = EtsOptions
                          _ -> [payload]
                      end,
             Nodes = khepri_nif:query(Version, Pattern, Wanted, false, props_list),
-            [update(Name, P, Path, #{}, Props) || {Path, Props} <- Nodes],
+            Changes = case Kind of
+                          extended -> [{Path, #{}, Props} || {Path, Props} <- Nodes];
+                          _ -> [{put, Path, D} || {Path, #{data := D}} <- Nodes]
+                      end,
+            apply_changes(Name, Kind, Fun, Tables, Changes),
             Projections#{Name => P}
     catch
         Class:Reason ->
@@ -79,45 +83,47 @@ unregister(Names, Projections) ->
               end
       end, Projections, Names).
 
-%% @doc Updates the named projections for the node at `Path', which had
-%% `OldProps' and now has `NewProps' (`#{}': absent).
--spec project([atom()], list(), map(), map(), projections()) -> ok.
-project(Names, Path, OldProps, NewProps, Projections) ->
-    lists:foreach(
-      fun(Name) ->
-              case Projections of
-                  #{Name := P} -> update(Name, P, Path, OldProps, NewProps);
-                  _ -> ok
-              end
-      end, Names).
+%% @doc Applies `Changes' to projection `Name', in order: for a copy or
+%% simple projection `{put, Path, Data}' or `{delete, Path, Data}', for an
+%% extended one `{Path, OldProps, NewProps}' (`#{}': absent). A change that
+%% fails is logged and skipped.
+-spec project(atom(), list(), projections()) -> ok.
+project(Name, Changes, Projections) ->
+    case Projections of
+        #{Name := #projection{kind = Kind, function = Fun, tables = Tables}} ->
+            apply_changes(Name, Kind, Fun, Tables, Changes);
+        _ ->
+            ok
+    end.
 
-update(Name, #projection{kind = Kind, function = Fun, tables = Tables}, Path,
-       OldProps, NewProps) ->
+%% One tight loop per projection and batch: this runs on every write the
+%% projection follows, before the write's caller is answered.
+apply_changes(Name, Kind, Fun, Tables, [Change | Rest]) ->
     try
-        apply_change(Kind, Fun, Tables, Path, OldProps, NewProps)
+        apply_change(Kind, Fun, Tables, Change)
     catch
         Class:Reason ->
             khepri_rate_log:warning(
               {projection, Name},
               "khepri projection ~0p failed on ~0p: ~0p:~0p",
-              [Name, Path, Class, Reason])
-    end.
+              [Name, element(2, Change), Class, Reason])
+    end,
+    apply_changes(Name, Kind, Fun, Tables, Rest);
+apply_changes(_Name, _Kind, _Fun, _Tables, []) ->
+    ok.
 
 %% SPEC 4.7: a node with data is inserted as its record, a node that lost
 %% its data (or went) has its old record deleted; an update does not delete
-%% the old record first.
-apply_change(extended, Fun, Tables, Path, OldProps, NewProps) ->
+%% the old record first (the engine chose put or delete).
+apply_change(copy, copy, Table, {put, _Path, Data}) ->
+    true = ets:insert(Table, Data);
+apply_change(simple, Fun, Table, {put, Path, Data}) ->
+    true = ets:insert(Table, Fun(Path, Data));
+apply_change(Kind, Fun, Table, {delete, Path, Data}) ->
+    true = ets:delete_object(Table, record(Kind, Fun, Path, Data));
+apply_change(extended, Fun, Tables, {Path, OldProps, NewProps}) ->
     _ = Fun(Tables, Path, OldProps, NewProps),
-    ok;
-apply_change(Kind, Fun, Table, Path, OldProps, NewProps) ->
-    case {OldProps, NewProps} of
-        {_, #{data := New}} ->
-            true = ets:insert(Table, record(Kind, Fun, Path, New));
-        {#{data := Old}, _} ->
-            true = ets:delete_object(Table, record(Kind, Fun, Path, Old));
-        _ ->
-            ok
-    end.
+    ok.
 
 record(copy, copy, _Path, Data) -> Data;
 record(simple, Fun, Path, Data) -> Fun(Path, Data).

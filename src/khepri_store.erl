@@ -67,7 +67,7 @@ catch_up(Sent, #{effects_seq := Done} = State) when Done >= Sent ->
 catch_up(Sent, #{effects_seq := Done} = State) ->
     Next = Done + 1,
     receive
-        {'$khepri_effects', Next, Items} -> catch_up(Sent, carry_out(Next, Items, State))
+        {'$khepri_effects', Next} -> catch_up(Sent, carry_out(Next, State))
     after ?STOP_TIMEOUT ->
         ?LOG_ERROR("khepri store ~s: effects ~b not received", [maps:get(store_id, State), Next]),
         State
@@ -109,8 +109,8 @@ async_tag(Caller, Correlation) ->
     {'$khepri_async', Caller, Correlation}.
 
 %% @private
-handle_info({'$khepri_effects', Seq, Items}, State) ->
-    {noreply, carry_out(Seq, Items, State)};
+handle_info({'$khepri_effects', Seq}, State) ->
+    {noreply, carry_out(Seq, State)};
 handle_info({'$khepri_leadership', Leading}, State) ->
     {noreply, leadership(Leading, State)};
 handle_info({'EXIT', Runner, Reason}, #{runner := Runner, store_id := StoreId} = State) ->
@@ -163,12 +163,12 @@ handle_info(_Info, State) ->
 %% projections are updated here, then the batch's callers are answered,
 %% so they read their writes through ETS (SPEC 4.7); trigger firings go to
 %% the runner when this member leads.
-carry_out(Seq, Items, #{engine := Engine, store_id := StoreId,
-                        projections := Projections0, effects_seq := Last} = State) ->
+carry_out(Seq, #{engine := Engine, store_id := StoreId,
+                 projections := Projections0, effects_seq := Last} = State) ->
     Seq =:= Last + 1 orelse
         ?LOG_ERROR("khepri store ~s: effects ~b after ~b", [StoreId, Seq, Last]),
-    {Projections, Fired} = lists:foldl(fun carry_out_item/2, {Projections0, []}, Items),
-    ok = khepri_nif:effects_done(Engine, Seq),
+    {Projections, Fired} = take_effects(Engine, Seq, {Projections0, []}),
+    ok = effects_done(Engine, Seq),
     case State of
         #{leading := true, runner := Runner} ->
             khepri_trigger_runner:run(Runner, lists:reverse(Fired));
@@ -177,8 +177,24 @@ carry_out(Seq, Items, #{engine := Engine, store_id := StoreId,
     end,
     State#{projections := Projections, effects_seq := Seq}.
 
-carry_out_item({project, Names, Path, Old, New}, {Projections, Fired}) ->
-    khepri_projector:project(Names, Path, Old, New, Projections),
+%% The items come in chunks, each made in this process's heap by the NIF.
+take_effects(Engine, Seq, Acc0) ->
+    {Items, More} = khepri_nif:take_effects(Engine, Seq),
+    Acc = lists:foldl(fun carry_out_item/2, Acc0, Items),
+    case More of
+        true -> take_effects(Engine, Seq, Acc);
+        false -> Acc
+    end.
+
+%% The writers are answered a few hundred per call.
+effects_done(Engine, Seq) ->
+    case khepri_nif:effects_done(Engine, Seq) of
+        more -> effects_done(Engine, Seq);
+        ok -> ok
+    end.
+
+carry_out_item({project, Name, Changes}, {Projections, Fired}) ->
+    ok = khepri_projector:project(Name, Changes, Projections),
     {Projections, Fired};
 carry_out_item({fire, _, _, _, _, _} = Firing, {Projections, Fired}) ->
     {Projections, [Firing | Fired]};

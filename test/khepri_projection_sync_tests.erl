@@ -75,6 +75,36 @@ churn_matches_recomputed_projections_test_() ->
         end
     end}.
 
+%% Batches larger than one NIF call handles (512 effects taken, 256
+%% writers answered per call): a subtree delete removing 1500 projected
+%% nodes in one command, and 600 writers at once; every caller sees the
+%% projection in step when its call returns.
+large_batches_test_() ->
+    {timeout, 60, fun() ->
+        with_store(proj_large, fun(S, _) ->
+            Copy = khepri_projection:new(proj_large, copy, #{keypos => 1}),
+            ok = khepri:register_projection(S, [big, ?KHEPRI_WILDCARD_STAR], Copy),
+            ok = khepri:put_many(S, [seed], 0),
+            Keys = lists:seq(1, 1500),
+            [ok = khepri:put(S, [big, integer_to_binary(K)], {K, x}) || K <- Keys],
+            ?assertEqual(1500, ets:info(proj_large, size)),
+            ok = khepri:delete(S, [big]),
+            ?assertEqual(0, ets:info(proj_large, size)),
+            Parent = self(),
+            Writers = [spawn_link(fun() ->
+                                          receive go -> ok end,
+                                          ok = khepri:put(S, [big, integer_to_binary(K)], {K, y}),
+                                          %% its own write is there when put returns
+                                          [{K, y}] = ets:lookup(proj_large, K),
+                                          Parent ! {written, self()}
+                                  end) || K <- lists:seq(1, 600)],
+            [W ! go || W <- Writers],
+            [receive {written, W} -> ok after 30000 -> error({writer_stuck, W}) end
+             || W <- Writers],
+            ?assertEqual(600, ets:info(proj_large, size))
+        end)
+    end}.
+
 %% A simple fun crashing on some records: logged, the write succeeds, the
 %% other projections and later records are still projected.
 crashing_projection_fun_test() ->

@@ -9,6 +9,7 @@ rustler::atoms! {
     register,
     unregister,
     project,
+    more,
     fire,
     create,
     update,

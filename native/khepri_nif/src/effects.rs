@@ -2,16 +2,22 @@
 //! store process, and the calls through which it answers.
 //!
 //! Message shapes (to the store process):
-//! - `{'$khepri_effects', Seq, Items}`, one per applied batch with effects;
-//!   the store process carries the items out in order, then calls
-//!   `effects_done(Engine, Seq)`, which releases the batch's replies. Items:
+//! - `{'$khepri_effects', Seq}`, one per applied batch with effects; the
+//!   store process takes its items with `take_effects(Engine, Seq)` (in
+//!   bounded chunks), carries them out in order, then calls
+//!   `effects_done(Engine, Seq)`, which answers the batch's writers. Items:
 //!   - `{register, Name, Projection, Pattern, Version}`: create the tables of
 //!     `Projection` (the `#khepri_projection{}` record) and fill them with
 //!     `query(Version, Pattern, ...)`;
 //!   - `{unregister, [Name]}`: drop their tables;
-//!   - `{project, [Name], Path, OldProps, NewProps}`: a node changed
-//!     (`#{}`: absent); only `data` is given unless an extended projection
-//!     follows the node;
+//!   - `{project, Name, Changes}`: the changes, in apply order, of nodes a
+//!     projection follows, grouped by projection between the other items
+//!     (each projection has tables of its own, so only its own order
+//!     matters). For a copy or simple projection `{put, Path, Data}` (insert
+//!     the node's record) or `{delete, Path, Data}` (the node lost its data
+//!     or went: delete its old record); for an extended one `{Path,
+//!     OldProps, NewProps}` (`#{}`: absent). One list per projection lets
+//!     the store process run a tight loop per table;
 //!   - `{fire, Seq, TriggerId, Path, create | update | delete, SprocPath}`:
 //!     a trigger firing, to run if this member leads.
 //! - `{'$khepri_leadership', Leading}` when this member starts or stops
@@ -22,9 +28,10 @@ use crate::codec::{decode_stored_term, encode_bytes, encode_path, make_atom};
 use crate::engine::Engine;
 use crate::packed_terms::Decoder;
 use crate::pattern_codec::encode_pattern;
-use crate::reply::{encode_props_with, map};
+use crate::reply::{encode_props_with, map, sending_from};
 use crate::source::TreeVersion;
-use khepri_core::hooks::{Effect, Firing, ProjectionKind};
+use khepri_core::hooks::{Effect, Firing, ProjectionDef, ProjectionKind};
+use khepri_core::node::PayloadKind;
 use khepri_core::{Change, Node, NodeProps, PropsWanted};
 use khepri_raft::effects::EffectSink;
 use rustler::{Encoder, Env, LocalPid, NifResult, OwnedEnv, ResourceArc, Term};
@@ -37,17 +44,10 @@ pub struct StoreProcessSink {
 }
 
 impl EffectSink for StoreProcessSink {
-    fn effects(&self, seq: u64, effects: Vec<Effect>) {
+    fn ready(&self, seq: u64) {
         // Called from the engine's thread only, never from a scheduler.
         let mut env = OwnedEnv::new();
-        let _ = env.send_and_clear(&self.pid, |e| {
-            let mut decoder = Decoder::new(e);
-            let items: Vec<Term> = effects
-                .iter()
-                .filter_map(|effect| encode_effect(e, effect, &mut decoder))
-                .collect();
-            (atoms::khepri_effects(), seq, items).encode(e)
-        });
+        let _ = env.send_and_clear(&self.pid, |e| (atoms::khepri_effects(), seq).encode(e));
     }
 
     fn leadership(&self, leading: bool) {
@@ -62,74 +62,142 @@ fn name<'a>(env: Env<'a>, name: &str) -> Term<'a> {
     make_atom(env, name).unwrap_or_else(|| encode_bytes(env, name.as_bytes()))
 }
 
-fn encode_effect<'a>(env: Env<'a>, effect: &Effect, decoder: &mut Decoder<'a>) -> Option<Term<'a>> {
-    Some(match effect {
-        Effect::Register(def, tree) => {
-            let version = ResourceArc::new(TreeVersion {
-                tree: Arc::new(tree.clone()),
-            });
-            (
-                atoms::register(),
-                name(env, &def.name),
-                decode_stored_term(env, def.spec.as_slice()),
-                encode_pattern(env, &def.pattern),
-                version,
-            )
-                .encode(env)
-        }
-        Effect::Unregister(names) => {
-            let names: Vec<Term> = names.iter().map(|n| name(env, n)).collect();
-            (atoms::unregister(), names).encode(env)
-        }
-        Effect::Project {
-            path,
-            old,
-            new,
-            projections,
-        } => {
-            let full = projections
-                .iter()
-                .any(|p| p.kind == ProjectionKind::Extended);
-            let has_data = |n: &Option<Node>| {
-                n.as_ref()
-                    .is_some_and(|n| n.payload_kind() == khepri_core::node::PayloadKind::Data)
-            };
-            // Copy and simple projections only record nodes with data.
-            if !full && !has_data(old) && !has_data(new) {
-                return None;
+/// The items of one batch, projection changes grouped (see the module doc).
+fn encode_effects<'a>(env: Env<'a>, effects: &[Effect]) -> Vec<Term<'a>> {
+    let mut decoder = Decoder::new(env);
+    let mut items = Vec::new();
+    let mut run = ProjectionRun::default();
+    for effect in effects {
+        match effect {
+            Effect::Project {
+                path,
+                old,
+                new,
+                projections,
+            } => run.add(
+                env,
+                &mut decoder,
+                path,
+                old.as_ref(),
+                new.as_ref(),
+                projections,
+            ),
+            Effect::Register(def, tree) => {
+                run.flush(env, &mut items);
+                let version = ResourceArc::new(TreeVersion {
+                    tree: Arc::new(tree.clone()),
+                });
+                items.push(
+                    (
+                        atoms::register(),
+                        name(env, &def.name),
+                        decode_stored_term(env, def.spec.as_slice()),
+                        encode_pattern(env, &def.pattern),
+                        version,
+                    )
+                        .encode(env),
+                );
             }
-            let names: Vec<Term> = projections.iter().map(|p| name(env, &p.name)).collect();
-            (
-                atoms::project(),
-                names,
-                encode_path(env, path),
-                props(env, old.as_ref(), full, decoder),
-                props(env, new.as_ref(), full, decoder),
-            )
-                .encode(env)
+            Effect::Unregister(names) => {
+                run.flush(env, &mut items);
+                let names: Vec<Term> = names.iter().map(|n| name(env, n)).collect();
+                items.push((atoms::unregister(), names).encode(env));
+            }
+            // Firings go to the runner, not to tables: no flush needed.
+            Effect::Fire(firing) => items.push(encode_firing(env, firing)),
         }
-        Effect::Fire(firing) => encode_firing(env, firing),
-    })
+    }
+    run.flush(env, &mut items);
+    items
 }
 
-/// The properties a projection gets: `#{}` for an absent node; `data` only
-/// for copy and simple projections; for extended ones, the properties of
-/// SPEC 4.7.
-fn props<'a>(env: Env<'a>, node: Option<&Node>, full: bool, decoder: &mut Decoder<'a>) -> Term<'a> {
+/// Projection changes since the last other item, per projection.
+#[derive(Default)]
+struct ProjectionRun<'a> {
+    per_projection: Vec<(Arc<ProjectionDef>, Vec<Term<'a>>)>,
+}
+
+impl<'a> ProjectionRun<'a> {
+    /// Adds the change of the node at `path` for each projection following
+    /// it. The path and payloads are encoded once, shared by the terms.
+    fn add(
+        &mut self,
+        env: Env<'a>,
+        decoder: &mut Decoder<'a>,
+        path: &khepri_core::Path,
+        old: Option<&Node>,
+        new: Option<&Node>,
+        projections: &[Arc<ProjectionDef>],
+    ) {
+        let path = encode_path(env, path);
+        let mut record_change = None;
+        let mut full_change = None;
+        for def in projections {
+            let change = if def.kind == ProjectionKind::Extended {
+                *full_change.get_or_insert_with(|| {
+                    Some(
+                        (
+                            path,
+                            full_props(env, old, decoder),
+                            full_props(env, new, decoder),
+                        )
+                            .encode(env),
+                    )
+                })
+            } else {
+                *record_change.get_or_insert_with(|| record_change_of(env, decoder, path, old, new))
+            };
+            let Some(change) = change else { continue };
+            match self
+                .per_projection
+                .iter_mut()
+                .find(|(d, _)| Arc::ptr_eq(d, def))
+            {
+                Some((_, changes)) => changes.push(change),
+                None => self.per_projection.push((Arc::clone(def), vec![change])),
+            }
+        }
+    }
+
+    /// Appends `{project, Name, Changes}` items and starts a new run.
+    fn flush(&mut self, env: Env<'a>, items: &mut Vec<Term<'a>>) {
+        for (def, changes) in self.per_projection.drain(..) {
+            items.push((atoms::project(), name(env, &def.name), changes).encode(env));
+        }
+    }
+}
+
+/// For copy and simple projections (SPEC 4.7): a node with data is put as
+/// its record (an update does not delete the old record first); a node
+/// that lost its data, or went, has its old record deleted.
+fn record_change_of<'a>(
+    env: Env<'a>,
+    decoder: &mut Decoder<'a>,
+    path: Term<'a>,
+    old: Option<&Node>,
+    new: Option<&Node>,
+) -> Option<Term<'a>> {
+    let (op, node) = match (with_data(old), with_data(new)) {
+        (_, Some(new)) => (atoms::put(), new),
+        (Some(old), None) => (atoms::delete(), old),
+        (None, None) => return None,
+    };
+    let data = decoder
+        .payload(node)
+        .unwrap_or_else(|| atoms::undefined().encode(env));
+    Some((op, path, data).encode(env))
+}
+
+fn with_data(node: Option<&Node>) -> Option<&Node> {
+    node.filter(|n| n.payload_kind() == PayloadKind::Data)
+}
+
+/// The properties an extended projection gets (SPEC 4.7); `#{}` for an
+/// absent node.
+fn full_props<'a>(env: Env<'a>, node: Option<&Node>, decoder: &mut Decoder<'a>) -> Term<'a> {
     let Some(node) = node else {
         return map(env, &[]);
     };
-    if !full {
-        return match node.payload_kind() {
-            khepri_core::node::PayloadKind::Data => {
-                let data = decoder
-                    .payload(node)
-                    .unwrap_or_else(|| atoms::undefined().encode(env));
-                map(env, &[(atoms::data().encode(env), data)])
-            }
-            _ => map(env, &[]),
-        };
-    }
     let wanted = PropsWanted {
         payload: true,
         payload_version: true,
@@ -161,12 +229,32 @@ fn encode_firing<'a>(env: Env<'a>, f: &Firing) -> Term<'a> {
         .encode(env)
 }
 
-/// `effects_done(Engine, Seq) -> ok`: the store process carried out the
-/// effects numbered up to `Seq`; their replies go.
+/// The most effects one `take_effects` call encodes (~1 us each) and the
+/// most answers one `effects_done` call sends (~1-2 us each), so that a
+/// call stays well under a millisecond on its scheduler.
+const EFFECTS_PER_CALL: usize = 512;
+const ANSWERS_PER_CALL: usize = 256;
+
+/// `take_effects(Engine, Seq) -> {Items, More}`: up to a bound of the
+/// effects numbered `Seq`, as items (see the module doc), made in the
+/// calling process's heap; `More` is `true` when some are left.
 #[rustler::nif]
-fn effects_done(engine: ResourceArc<Engine>, seq: u64) -> rustler::Atom {
-    engine.store.effects_done(seq);
-    atoms::ok()
+fn take_effects<'a>(env: Env<'a>, engine: ResourceArc<Engine>, seq: u64) -> Term<'a> {
+    let (effects, more) = engine.store.take_effects(seq, EFFECTS_PER_CALL);
+    (encode_effects(env, &effects), more).encode(env)
+}
+
+/// `effects_done(Engine, Seq) -> ok | more`: the store process carried
+/// out the effects numbered up to `Seq`; their replies go from this call
+/// (no thread hop on the write path), up to a bound: `more` when some are
+/// left, for another call.
+#[rustler::nif]
+fn effects_done(env: Env, engine: ResourceArc<Engine>, seq: u64) -> rustler::Atom {
+    if sending_from(env, || engine.store.effects_done(seq, ANSWERS_PER_CALL)) {
+        atoms::more()
+    } else {
+        atoms::ok()
+    }
 }
 
 /// `effects_sent(Engine) -> Seq`: the number of the last effects sent to

@@ -11,6 +11,7 @@ use khepri_raft::forward::fate_unknown;
 use khepri_raft::WriteOutcome;
 use rustler::env::SavedTerm;
 use rustler::{Encoder, Env, LocalPid, OwnedEnv, Term};
+use std::cell::Cell;
 
 /// Where an answer goes: a process and the reference it waits on. Built on the
 /// calling scheduler, used on an engine thread.
@@ -37,15 +38,50 @@ impl ReplyTo {
         }
     }
 
-    /// Sends `{Tag, make(Env)}`. Must run on a non-scheduler thread.
+    /// Sends `{Tag, make(Env)}`. Runs on an engine thread, or inside
+    /// [`sending_from`] on a scheduler.
     pub fn send<F>(self, make: F)
     where
         F: for<'a> FnOnce(Env<'a>) -> Term<'a>,
     {
         let ReplyTo { mut env, pid, tag } = self;
-        // A dead recipient is not an error: nobody waits any more.
-        let _ = env.send_and_clear(&pid, |e| (tag.load(e), make(e)).encode(e));
+        let caller = CALLER.with(Cell::get);
+        if caller.is_null() {
+            // A dead recipient is not an error: nobody waits any more.
+            let _ = env.send_and_clear(&pid, |e| (tag.load(e), make(e)).encode(e));
+        } else {
+            let (msg_env, message) =
+                env.run(|e| (e.as_c_arg(), (tag.load(e), make(e)).encode(e).as_c_arg()));
+            // SAFETY: `caller` is the environment of the NIF call running on
+            // this thread (set by `sending_from` for its duration), and
+            // `msg_env` a process-independent environment holding `message`,
+            // which `enif_send` takes the contents of; it is cleared before
+            // any other use, as `send_and_clear` does.
+            unsafe { rustler::sys::enif_send(caller, pid.as_c_arg(), msg_env, message) };
+            env.clear();
+        }
     }
+}
+
+thread_local! {
+    /// The environment of the NIF call in progress on this scheduler thread,
+    /// while it answers writers (null otherwise).
+    static CALLER: Cell<*mut rustler::sys::ErlNifEnv> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// Runs `f`, during which answers ([`ReplyTo::send`]) made on this thread
+/// are sent through `env`, the calling NIF's environment: a scheduler
+/// thread may send only that way.
+pub fn sending_from<R>(env: Env, f: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CALLER.with(|c| c.set(std::ptr::null_mut()));
+        }
+    }
+    CALLER.with(|c| c.set(env.as_c_arg()));
+    let _reset = Reset;
+    f()
 }
 
 /// `{error, noproc}`: the store went away before answering.

@@ -352,11 +352,18 @@ impl Store {
         self.gate.as_ref().map_or(0, |g| g.sent())
     }
 
-    /// The store process carried out effects up to `seq` (see [`Gate`]).
-    pub fn effects_done(&self, seq: u64) {
-        if let Some(gate) = &self.gate {
-            gate.done(seq);
-        }
+    /// Takes up to `max` effects of batch `seq` (see [`Gate::take`]).
+    pub fn take_effects(&self, seq: u64, max: usize) -> (Vec<khepri_core::hooks::Effect>, bool) {
+        self.gate
+            .as_ref()
+            .map_or((Vec::new(), false), |g| g.take(seq, max))
+    }
+
+    /// The store process carried out effects up to `seq`; up to `max`
+    /// answers go from the calling thread (see [`Gate::done`]); `true` when
+    /// some are left.
+    pub fn effects_done(&self, seq: u64, max: usize) -> bool {
+        self.gate.as_ref().is_some_and(|g| g.done(seq, max))
     }
 
     /// Waits until this member has applied entry `index`; `false` after
