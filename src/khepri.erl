@@ -270,7 +270,9 @@ run_sproc(Path, Args, Opts) when is_map(Opts) -> run_sproc(?DEFAULT, Path, Args,
 %% @doc The return value of the sproc at `Path' applied to `Args', run in
 %% the caller (SPEC 2.2). Throws `failed_to_get_sproc' when the node cannot
 %% be read, `denied_execution_of_non_sproc_node' when it holds no sproc.
-run_sproc(S, Path, Args, Opts) when ?IS_STORE(S), is_list(Args), is_map(Opts) ->
+%% `length(Args) >= 0': a proper list only, else a clause error here rather than
+%% a badarg from inside `apply'.
+run_sproc(S, Path, Args, Opts) when ?IS_STORE(S), length(Args) >= 0, is_map(Opts) ->
     khepri_sproc:run(S, Path, Args, Opts).
 
 %% -------------------------------------------------------------------

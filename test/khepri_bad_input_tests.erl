@@ -38,8 +38,10 @@
 %% of random calls), `KHEPRI_BAD_INPUT_TRACE=File' (append every call to
 %% `File' before running it, to find the call that brought a VM down).
 %%
-%% Not covered (not implemented yet): transactions, triggers, projection
-%% registration, async result handling, export/import, clustering;
+%% `run_sproc' is covered (the known sproc run with good and bad
+%% arguments). Not covered here: transactions, triggers, projection
+%% registration, async result handling, export/import, clustering (their
+%% bad input is tested in their own suites);
 %% `khepri:stop/0' and `khepri_cluster:stop/0' are only called at the end
 %% (they stop the store under test).
 -module(khepri_bad_input_tests).
@@ -556,6 +558,16 @@ flush() ->
 classify(#{f := combine_with_conditions}, [Path, []], {return, Path}) ->
     %% SPEC 2.9: `Conds = []' gives `Path' back, whatever it is.
     {ok, value};
+classify(#{group := sproc}, _Args,
+         {raise, throw, {khepri, failed_to_get_sproc, Props}, _}) ->
+    documented_throw(failed_to_get_sproc, Props);
+classify(#{group := sproc}, _Args,
+         {raise, throw, ?khepri_exception(denied_execution_of_non_sproc_node, Props), _}) ->
+    documented_throw(denied_execution_of_non_sproc_node, Props);
+classify(#{group := sproc}, _Args, {raise, error, {badarity, _}, _}) ->
+    %% the sproc called with arguments it does not take (SPEC 5b: the VM's
+    %% own exception)
+    {ok, user_fun};
 classify(#{ret := Ret, group := G}, _Args, {return, V}) ->
     case check_return(Ret, V) of
         true ->
@@ -586,6 +598,12 @@ classify(#{ret := Ret, group := G} = E, _Args,
     end;
 classify(E, _Args, Outcome) ->
     classify_other(E, Outcome).
+
+documented_throw(Name, Props) ->
+    case has_required_keys(Name, Props) of
+        true -> {ok, {throw, Name}};
+        false -> {fail, undocumented_exception}
+    end.
 
 classify_other(#{m := M, f := F}, {raise, error, Reason, Stack})
   when Reason =:= function_clause; Reason =:= badarg ->
@@ -682,7 +700,8 @@ raised_names(projection) ->
      multi_table_projection_incompatible_with_copy_func,
      multi_table_projection_incompatible_with_simple_func];
 raised_names(service) -> [invalid_option];
-raised_names(cluster) -> [].
+raised_names(cluster) -> [];
+raised_names(sproc) -> raised_names(read).
 
 %% Props keys the SPEC 1.2 catalogue lists for each name.
 has_required_keys(Name, Props) when is_map(Props) ->
@@ -708,6 +727,8 @@ required_keys(multi_table_projection_incompatible_with_copy_func) ->
     [name, projection_fun, options];
 required_keys(multi_table_projection_incompatible_with_simple_func) ->
     [name, projection_fun, options];
+required_keys(failed_to_get_sproc) -> [path, args, error];
+required_keys(denied_execution_of_non_sproc_node) -> [path, args, node_props];
 required_keys(_) -> [].
 
 %% Documented success shapes (SPEC sections 1.2, 1.4 and 2).
@@ -840,7 +861,8 @@ entries() ->
                      bool, read, 3)],
     KhepriReads ++ KhepriWrites ++ Adv ++ IsEmpty ++ service_entries() ++
         path_entries() ++ condition_entries() ++ evf_entries() ++
-        payload_entries() ++ projection_entries() ++ cluster_entries().
+        payload_entries() ++ projection_entries() ++ cluster_entries() ++
+        sproc_entries().
 
 entry(M, F, A, Gen, Ret, Group, W) ->
     #{m => M, f => F, a => A, gen => Gen, ret => Ret, group => Group, w => W,
@@ -910,6 +932,25 @@ confine(Path) ->
     catch
         _:_ -> Path
     end.
+
+%% `run_sproc/2,3,4' (SPEC 2.2): runs the known sproc (arity 0) often.
+sproc_entries() ->
+    [entry(khepri, run_sproc, 2, fun() -> mutate([sproc_path(), sproc_args()]) end,
+           any, sproc, 3),
+     entry(khepri, run_sproc, 3,
+           fun() ->
+                   mutate(case ?R(2) of
+                              1 -> [store(), sproc_path(), sproc_args()];
+                              2 -> [sproc_path(), sproc_args(), options()]
+                          end)
+           end, any, sproc, 3),
+     entry(khepri, run_sproc, 4,
+           fun() -> mutate([store(), sproc_path(), sproc_args(), options()]) end,
+           any, sproc, 3)].
+
+sproc_path() -> pick([[known, sproc], "/:known/sproc", path()]).
+
+sproc_args() -> pick([[], [], [1], term(1)]).
 
 service_entries() ->
     [entry(khepri, start, 0, fun() -> [] end, start, service, 1),
@@ -1795,6 +1836,7 @@ label(user_fun) -> "user_fun";
 label(failure) -> "FAILURE";
 label({error, N}) -> io_lib:format("err:~p", [N]);
 label({raise, N}) -> io_lib:format("raise:~p", [N]);
+label({throw, N}) -> io_lib:format("throw:~p", [N]);
 label({known_gap, Id}) -> io_lib:format("KNOWN_GAP:~p", [Id]).
 
 print_failures([]) ->

@@ -44,6 +44,9 @@ errors_test() ->
                      khepri:run_sproc(S, [missing], [])),
         %% the VM's own exceptions from the fun propagate
         ?assertError({badarity, _}, khepri:run_sproc(S, [add], [1])),
+        %% arguments must be a proper list (the bad-input harness found a
+        %% badarg from inside apply)
+        ?assertError(function_clause, khepri:run_sproc(S, [add], [1 | 2])),
         ?assertError(?khepri_exception(invalid_use_of_khepri_tx_outside_transaction, _),
                      khepri:run_sproc(S, [abort], [])),
         %% a pattern is refused: one node is required
