@@ -100,8 +100,16 @@ start(DataDirOrSystem, StoreIdOrConfig, Timeout)
         {ok, DataDir} ->
             Dir = filename:join(DataDir, atom_to_list(StoreId)),
             case ensure_dir(Dir) of
-                ok -> start_store(StoreId, Dir, Config#{timeout => Timeout});
-                {error, _} = Error -> Error
+                ok ->
+                    Deadline = khepri_command:deadline(Timeout),
+                    khepri_store_lock:with(
+                      StoreId, Timeout,
+                      fun() ->
+                              Left = khepri_command:remaining(Deadline),
+                              start_store(StoreId, Dir, Config#{timeout => Left})
+                      end);
+                {error, _} = Error ->
+                    Error
             end;
         {error, _} = Error ->
             Error
@@ -174,9 +182,20 @@ stop() ->
 %% for a store that is not running.
 -spec stop(store_id()) -> ok.
 stop(StoreId) when is_atom(StoreId) ->
-    case whereis(khepri_sup) of
-        undefined -> ok;
-        _ -> khepri_sup:stop_store(StoreId)
+    Stop = fun() ->
+                   case whereis(khepri_sup) of
+                       undefined -> ok;
+                       _ -> khepri_sup:stop_store(StoreId)
+                   end
+           end,
+    %% Serialised with start, join and reset (SPEC 4.9); a lock held past
+    %% the default timeout does not keep the store from stopping.
+    case khepri_store_lock:with(StoreId, khepri_env:default_timeout(), Stop) of
+        {error, timeout} ->
+            logger:warning("khepri store ~s: stopping without the store lock", [StoreId]),
+            Stop();
+        Stopped ->
+            Stopped
     end.
 
 %% @doc Same as `khepri_cluster:reset/0': leaves the cluster and deletes the

@@ -84,25 +84,33 @@ join(S, {S, RemoteNode}, Timeout) when is_atom(RemoteNode) ->
     join(S, RemoteNode, Timeout);
 join(S, RemoteNode, Timeout) when is_atom(S), is_atom(RemoteNode), ?IS_TIMEOUT(Timeout) ->
     Deadline = khepri_command:deadline(Timeout),
-    Failed = {error, ?khepri_error(failed_to_join_remote_khepri_node,
-                                   #{store_id => S, node => RemoteNode})},
-    case khepri_store:engine(S) of
+    %% Connected first, so that the lock covers the remote node too.
+    _ = RemoteNode =:= node() orelse net_adm:ping(RemoteNode),
+    %% The store is looked up under the lock, as in `reset/2'.
+    khepri_store_lock:with(
+      S, Timeout,
+      fun() ->
+              case khepri_store:engine(S) of
+                  error ->
+                      {error, ?khepri_error(not_a_khepri_store, #{store_id => S})};
+                  {ok, _} when RemoteNode =:= node() ->
+                      ok;
+                  {ok, Engine} ->
+                      join_remote(S, Engine, RemoteNode, Deadline)
+              end
+      end).
+
+join_remote(S, Engine, RemoteNode, Deadline) ->
+    case remote_members(S, RemoteNode, Deadline) of
+        {ok, Remote} ->
+            Local = [binary_to_atom(N, utf8) || N <- khepri_nif:members(Engine)],
+            case lists:member(node(), Remote) andalso lists:member(RemoteNode, Local) of
+                true -> ok;
+                false -> rejoin(S, RemoteNode, Remote, Deadline)
+            end;
         error ->
-            {error, ?khepri_error(not_a_khepri_store, #{store_id => S})};
-        {ok, _} when RemoteNode =:= node() ->
-            ok;
-        {ok, Engine} ->
-            case remote_members(S, RemoteNode, Deadline) of
-                {ok, Remote} ->
-                    Local = [binary_to_atom(N, utf8) || N <- khepri_nif:members(Engine)],
-                    case lists:member(node(), Remote) andalso
-                        lists:member(RemoteNode, Local) of
-                        true -> ok;
-                        false -> rejoin(S, RemoteNode, Remote, Deadline)
-                    end;
-                error ->
-                    Failed
-            end
+            {error, ?khepri_error(failed_to_join_remote_khepri_node,
+                                  #{store_id => S, node => RemoteNode})}
     end.
 
 %% The remote member's view of the membership, or `error' when the node is
@@ -195,25 +203,34 @@ reset(Timeout) when ?IS_TIMEOUT(Timeout) -> reset(get_default_store_id(), Timeou
 -spec reset(atom(), timeout()) -> ok | {error, term()}.
 reset(S, Timeout) when is_atom(S), ?IS_TIMEOUT(Timeout) ->
     Deadline = khepri_command:deadline(Timeout),
-    case khepri_store:engine(S) of
-        error ->
-            {error, ?khepri_error(not_a_khepri_store, #{store_id => S})};
-        {ok, Engine} ->
-            Others = [N || N <- khepri_nif:members(Engine),
-                           N =/= atom_to_binary(node(), utf8)],
-            Left = case Others of
-                       [] -> ok;
-                       _ -> change_member(S, leader_or_self(Engine), remove, node(), Deadline)
-                   end,
-            case Left of
-                ok ->
-                    {ok, Dir, _} = gen_server:call(S, info, call_timeout(Deadline)),
-                    ok = khepri:stop(S),
-                    _ = file:del_dir_r(Dir),
-                    ok;
-                {error, _} = Error ->
-                    Error
-            end
+    %% The store is looked up under the lock: a reset or stop that held it
+    %% may have stopped the store meanwhile.
+    khepri_store_lock:with(
+      S, Timeout,
+      fun() ->
+              case khepri_store:engine(S) of
+                  error ->
+                      {error, ?khepri_error(not_a_khepri_store, #{store_id => S})};
+                  {ok, Engine} ->
+                      leave(S, Engine, Deadline)
+              end
+      end).
+
+leave(S, Engine, Deadline) ->
+    Others = [N || N <- khepri_nif:members(Engine),
+                   N =/= atom_to_binary(node(), utf8)],
+    Left = case Others of
+               [] -> ok;
+               _ -> change_member(S, leader_or_self(Engine), remove, node(), Deadline)
+           end,
+    case Left of
+        ok ->
+            {ok, Dir, _} = gen_server:call(S, info, call_timeout(Deadline)),
+            ok = khepri:stop(S),
+            _ = file:del_dir_r(Dir),
+            ok;
+        {error, _} = Error ->
+            Error
     end.
 
 leader_or_self(Engine) ->
