@@ -236,3 +236,112 @@ fn registrations_and_owed_firings_survive_a_tree_image() {
     assert_eq!(back.hooks, t.hooks);
     assert_eq!(back.hooks.pending.len(), 1);
 }
+
+/// One step of the projection property test.
+#[derive(Clone, Debug)]
+enum Step {
+    /// Put `value` at `[c, names...]`.
+    Put(Vec<&'static str>, u8),
+    /// Put at `[k, name]`, kept while `[c, watched]` exists (or, when
+    /// `false`, does not: a put there then deletes it).
+    PutKept(&'static str, &'static str, bool),
+    /// Delete `[c, names...]` or `[k, name]`.
+    Delete(Vec<&'static str>),
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    let name = || prop::sample::select(vec!["a", "b", "c"]);
+    prop_oneof![
+        4 => (prop::collection::vec(name(), 1..3), any::<u8>())
+            .prop_map(|(names, v)| Step::Put(names, v % 4)),
+        2 => (name(), name(), any::<bool>()).prop_map(|(n, w, e)| Step::PutKept(n, w, e)),
+        2 => (prop::bool::ANY, prop::collection::vec(name(), 1..3)).prop_map(|(k, mut names)| {
+            if k {
+                names.truncate(1);
+                names.insert(0, "k");
+            } else {
+                names.insert(0, "c");
+            }
+            Step::Delete(names)
+        }),
+    ]
+}
+
+fn command(step: &Step) -> Command {
+    match step {
+        Step::Put(names, v) => {
+            let mut path = vec!["c"];
+            path.extend(names);
+            put(&path, &v.to_string())
+        }
+        Step::PutKept(name, watched, exists) => Command::Put {
+            pattern: pat(&["k", name]),
+            payload: data("kept"),
+            opts: WriteOpts {
+                keep_while: Some(vec![(pat(&["c", watched]), Condition::NodeExists(*exists))]),
+                ..WriteOpts::default()
+            },
+        },
+        Step::Delete(names) => Command::Delete {
+            pattern: pat(names),
+            opts: WriteOpts::default(),
+        },
+    }
+}
+
+/// What a copy projection of every node with data under `[c, *]` and
+/// `[k, *]` holds, recomputed from the tree.
+fn recomputed(
+    t: &Tree,
+) -> std::collections::BTreeMap<Vec<khepri_core::NodeId>, khepri_core::Payload> {
+    let mut out = std::collections::BTreeMap::new();
+    for top in ["c", "k"] {
+        if let Some(parent) = t.get(&p(&[top])) {
+            for (name, node) in parent.children().iter() {
+                let payload = node.payload();
+                if matches!(payload, khepri_core::Payload::Data(_)) {
+                    let mut path = p(&[top]);
+                    path.push(name.clone());
+                    out.insert(path, payload);
+                }
+            }
+        }
+    }
+    out
+}
+
+proptest::proptest! {
+    /// Projection effects, applied as the store process applies them to a
+    /// copy projection, keep it equal to the projection recomputed from
+    /// the tree, whichever way the engine works them out (a put that
+    /// cannot cascade keeps only its target's old node; others keep the
+    /// tree from before the command).
+    #[test]
+    fn projection_effects_keep_a_projection_in_step(steps in proptest::collection::vec(step(), 1..60)) {
+        let mut t = Tree::new();
+        run(&mut t, projection("pc", star(&["c"])), 1);
+        run(&mut t, projection("pk", star(&["k"])), 2);
+        let mut model = std::collections::BTreeMap::new();
+        for (i, s) in steps.iter().enumerate() {
+            let before = t.clone();
+            let (_, effects) = apply(&mut t, command(s), 3 + i as u64);
+            for effect in effects {
+                if let Effect::Project { path, old, new, .. } = effect {
+                    // the nodes as they were and are (extended projections get both)
+                    proptest::prop_assert_eq!(&old, &before.get(&path).cloned(), "old {:?} after {:?}", path, s);
+                    proptest::prop_assert_eq!(&new, &t.get(&path).cloned(), "new {:?} after {:?}", path, s);
+                    let has_data = |n: &Option<khepri_core::Node>| {
+                        n.as_ref().map(|n| n.payload()).filter(|p| matches!(p, khepri_core::Payload::Data(_)))
+                    };
+                    match (has_data(&old), has_data(&new)) {
+                        (_, Some(payload)) => { model.insert(path, payload); }
+                        (Some(_), None) => { model.remove(&path); }
+                        (None, None) => {}
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(&model, &recomputed(&t), "after {:?}", s);
+        }
+    }
+}
