@@ -86,17 +86,20 @@ join(S, RemoteNode, Timeout) when is_atom(S), is_atom(RemoteNode), ?IS_TIMEOUT(T
     Deadline = khepri_command:deadline(Timeout),
     %% Connected first, so that the lock covers the remote node too.
     _ = RemoteNode =:= node() orelse net_adm:ping(RemoteNode),
-    %% The store is looked up under the lock, as in `reset/2'.
+    locked(S, Timeout,
+           fun(_Engine) when RemoteNode =:= node() -> ok;
+              (Engine) -> join_remote(S, Engine, RemoteNode, Deadline)
+           end).
+
+%% Runs `Fun(Engine)' under the store's lock (SPEC 4.9). The store is looked
+%% up under it: a reset or stop that held it may have stopped the store.
+locked(S, Timeout, Fun) ->
     khepri_store_lock:with(
       S, Timeout,
       fun() ->
               case khepri_store:engine(S) of
-                  error ->
-                      {error, ?khepri_error(not_a_khepri_store, #{store_id => S})};
-                  {ok, _} when RemoteNode =:= node() ->
-                      ok;
-                  {ok, Engine} ->
-                      join_remote(S, Engine, RemoteNode, Deadline)
+                  error -> {error, ?khepri_error(not_a_khepri_store, #{store_id => S})};
+                  {ok, Engine} -> Fun(Engine)
               end
       end).
 
@@ -203,18 +206,7 @@ reset(Timeout) when ?IS_TIMEOUT(Timeout) -> reset(get_default_store_id(), Timeou
 -spec reset(atom(), timeout()) -> ok | {error, term()}.
 reset(S, Timeout) when is_atom(S), ?IS_TIMEOUT(Timeout) ->
     Deadline = khepri_command:deadline(Timeout),
-    %% The store is looked up under the lock: a reset or stop that held it
-    %% may have stopped the store meanwhile.
-    khepri_store_lock:with(
-      S, Timeout,
-      fun() ->
-              case khepri_store:engine(S) of
-                  error ->
-                      {error, ?khepri_error(not_a_khepri_store, #{store_id => S})};
-                  {ok, Engine} ->
-                      leave(S, Engine, Deadline)
-              end
-      end).
+    locked(S, Timeout, fun(Engine) -> leave(S, Engine, Deadline) end).
 
 leave(S, Engine, Deadline) ->
     Others = [N || N <- khepri_nif:members(Engine),

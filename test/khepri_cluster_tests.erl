@@ -226,7 +226,7 @@ damaged_member_recovers_by_reset_and_rejoin_test_() ->
             {ok, Files} = file:list_dir(LogDir),
             [Segment | _] = lists:sort([F || F <- Files, filename:extension(F) =:= ".seg"]),
             %% the payload of the first record: damage before the end
-            ok = flip_byte(filename:join(LogDir, Segment), 32 + 16 + 1),
+            ok = khepri_test_helpers:flip_byte(filename:join(LogDir, Segment), 32 + 16 + 1),
             {error, {cannot_open_store, Reason}} = on(C, khepri, start, [DirC, S]),
             ?assertNotEqual(nomatch, string:find(Reason, Segment)),
             %% the cluster goes on without it
@@ -492,15 +492,6 @@ fenced_tree(S, Node) ->
     end.
 
 snap_key(K) -> [snap, integer_to_binary(K)].
-
-flip_byte(File, Offset) ->
-    {ok, Fd} = file:open(File, [read, write, raw, binary]),
-    try
-        {ok, <<B>>} = file:pread(Fd, Offset, 1),
-        ok = file:pwrite(Fd, Offset, <<(B bxor 16#20)>>)
-    after
-        file:close(Fd)
-    end.
 
 %% `Node''s `snap' keys once fenced; the fence fails until it has caught up
 %% with a leader.

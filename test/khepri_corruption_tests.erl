@@ -20,7 +20,7 @@ bad_checksum_before_the_last_record_test_() ->
     {timeout, 60, fun() ->
         with_damaged_log(corrupt_crc, fun(Segment, Frames) ->
             {Offset, _} = lists:nth(3, Frames),
-            ok = flip_byte(Segment, Offset + ?FRAME_HEADER + 1),
+            ok = khepri_test_helpers:flip_byte(Segment, Offset + ?FRAME_HEADER + 1),
             Offset
         end)
     end}.
@@ -49,7 +49,7 @@ damaged_snapshot_test_() ->
         with_snapshotted_store(corrupt_snap, fun(S, Dir, Snapshot) ->
             Size = filelib:file_size(Snapshot),
             Restore = backup(Snapshot),
-            ok = flip_byte(Snapshot, Size div 2),
+            ok = khepri_test_helpers:flip_byte(Snapshot, Size div 2),
             Reason = refused(S, Dir),
             assert_names(Reason, Snapshot),
             ?assertNotEqual(nomatch, string:find(Reason, <<"offset">>)),
@@ -201,15 +201,6 @@ frames(_, _) ->
 backup(File) ->
     {ok, Bin} = file:read_file(File),
     fun() -> file:write_file(File, Bin) end.
-
-flip_byte(File, Offset) ->
-    {ok, Fd} = file:open(File, [read, write, raw, binary]),
-    try
-        {ok, <<B>>} = file:pread(Fd, Offset, 1),
-        ok = file:pwrite(Fd, Offset, <<(B bxor 16#20)>>)
-    after
-        file:close(Fd)
-    end.
 
 pwrite(File, Offset, Bytes) ->
     {ok, Fd} = file:open(File, [read, write, raw, binary]),

@@ -2,7 +2,7 @@
 %% waiting on conditions with a deadline, distribution for peer nodes.
 -module(khepri_test_helpers).
 
--export([tmp_dir/1, with_store/2, as_default_store/2, wait_until/2, ensure_distributed/0,
+-export([flip_byte/2, tmp_dir/1, with_store/2, as_default_store/2, wait_until/2, ensure_distributed/0,
          peer_args/0, engine_log_index/1]).
 
 %% @doc A fresh, empty directory under the system's temp dir.
@@ -79,3 +79,13 @@ peer_args() ->
 engine_log_index(StoreId) ->
     {ok, Engine} = khepri_store:engine(StoreId),
     khepri_nif:last_log_index(Engine).
+
+%% @doc Damages one byte of `File' at `Offset' (a bit flipped), in place.
+flip_byte(File, Offset) ->
+    {ok, Fd} = file:open(File, [read, write, raw, binary]),
+    try
+        {ok, <<B>>} = file:pread(Fd, Offset, 1),
+        ok = file:pwrite(Fd, Offset, <<(B bxor 16#20)>>)
+    after
+        file:close(Fd)
+    end.
