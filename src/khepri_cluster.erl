@@ -312,12 +312,17 @@ wait_for_leader_until(S, Deadline) ->
 wait_for_effective_machine_version(S, Version) ->
     wait_for_effective_machine_version(S, Version, khepri_env:default_timeout()).
 %% @doc `ok' once the cluster runs machine version `Version' (or `latest');
-%% every member of this engine runs version 4.
+%% every member of this engine runs version 4, so a later version is never
+%% reached: `{error, timeout}' once `Timeout' has passed (SPEC 4.11).
 wait_for_effective_machine_version(S, Version, Timeout) ->
+    Deadline = khepri_command:deadline(Timeout),
     case wait_for_leader(S, Timeout) of
-        ok when Version =:= latest; is_integer(Version), Version =< ?MACHINE_VERSION -> ok;
-        ok -> {error, timeout};
-        Error -> Error
+        ok when Version =:= latest; is_integer(Version), Version =< ?MACHINE_VERSION ->
+            ok;
+        ok ->
+            receive after khepri_command:remaining(Deadline) -> {error, timeout} end;
+        Error ->
+            Error
     end.
 
 %% @doc Same as `wait_for_effective_behaviour(S, Behaviour, default)'.
