@@ -20,8 +20,6 @@
 %% Run on the peers.
 -export([client/1, leader/1]).
 
--import(khepri_test_helpers, [tmp_dir/1, ensure_distributed/0, peer_args/0]).
-
 -define(S, lin_store).
 -define(RUNS, 20).
 -define(MEMBERS, 3).
@@ -445,52 +443,13 @@ history(Collector) ->
 %% Cluster
 %% -------------------------------------------------------------------
 
-%% `Fun(Nodes, [{Node, Peer}])' on a fresh cluster of `?MEMBERS' peers; the
-%% peers are stopped and their directories removed whatever happens.
+%% `Fun(Nodes, [{Node, Peer}])' on a fresh cluster of `?MEMBERS' peers
+%% (the cluster suite's); the peers are stopped and their directories
+%% removed whatever happens.
 with_cluster(Run, Fun) ->
-    ok = ensure_distributed(),
-    Dirs = [tmp_dir("lin") || _ <- lists:seq(1, ?MEMBERS)],
-    try
-        Peers = start_peers(Run, ?MEMBERS),
-        try
-            Nodes = [Node || {Node, _} <- Peers],
-            [begin
-                 {ok, _} = on(Node, application, ensure_all_started, [khepri]),
-                 {ok, ?S} = on(Node, khepri, start, [Dir, ?S])
-             end || {Node, Dir} <- lists:zip(Nodes, Dirs)],
-            %% one join at a time: a membership change needs the previous
-            %% one committed
-            [ok = on(Node, khepri_cluster, join, [?S, hd(Nodes)]) || Node <- tl(Nodes)],
-            [ok = on(Node, khepri_cluster, wait_for_leader, [?S, ?WAIT_MS]) || Node <- Nodes],
-            Fun(Nodes, Peers)
-        after
-            [catch peer:stop(Peer) || {_, Peer} <- Peers]
-        end
-    after
-        [_ = file:del_dir_r(D) || D <- Dirs]
-    end.
-
-%% Linked: if EUnit kills a run on timeout, its peers go down with it.
-%% Without overlapping-partition prevention, a cut does not make `global'
-%% cut other connections.
-start_peers(Run, Count) ->
-    lists:foldl(
-      fun(I, Started) ->
-              Name = list_to_atom(lists:flatten(
-                                    io_lib:format("khepri_lin_~b_~b_~s",
-                                                  [Run, I, os:getpid()]))),
-              try
-                  {ok, Peer, Node} =
-                      peer:start_link(
-                        #{name => Name, wait_boot => ?CALL_TIMEOUT,
-                          args => ["-kernel", "prevent_overlapping_partitions",
-                                   "false" | peer_args()]}),
-                  Started ++ [{Node, Peer}]
-              catch Class:Reason:Stack ->
-                      [catch peer:stop(P) || {_, P} <- Started],
-                      erlang:raise(Class, Reason, Stack)
-              end
-      end, [], lists:seq(1, Count)).
+    khepri_cluster_tests:with_cluster(
+      "lin" ++ integer_to_list(Run), ?S, ?MEMBERS,
+      fun(Nodes, Peers, _Dirs) -> Fun(Nodes, lists:zip(Nodes, Peers)) end).
 
 on(Node, M, F, A) ->
     erpc:call(Node, M, F, A, ?CALL_TIMEOUT).
