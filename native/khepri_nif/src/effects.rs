@@ -37,7 +37,7 @@ use khepri_raft::effects::EffectSink;
 use rustler::{Encoder, Env, LocalPid, NifResult, OwnedEnv, ResourceArc, Term};
 use std::sync::Arc;
 
-/// Sends effects to the store process that opened the engine.
+/// Tells the store process that opened the engine of effects and leadership.
 pub struct StoreProcessSink {
     /// The store process.
     pub pid: LocalPid,
