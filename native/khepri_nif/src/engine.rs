@@ -43,7 +43,7 @@ fn config_from(
         cfg.join = v.decode()?;
     }
     if let Ok(v) = opts.map_get(atoms::snapshot_interval()) {
-        cfg.snapshot_interval = v.decode()?;
+        cfg.snapshots.interval = v.decode()?;
     }
     if let Ok(v) = opts.map_get(atoms::segment_bytes()) {
         cfg.segment_bytes = v.decode()?;
