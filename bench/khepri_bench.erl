@@ -18,6 +18,12 @@
 %% One-shot measurements:
 %%   keep_while  (khepri only) one delete of a queue node that 100,000
 %%               bindings depend on through `keep_while', timed in ms;
+%%   snapshot    (khepri only) put p99 at 10 writers while a snapshot of
+%%               1,000,000 keys is built, against none (khepri_bench_snapshot);
+%%   cold_start  restart to first read at 100,000 and 1,000,000 keys, both
+%%               backends (khepri_bench_cold);
+%%   churn       (khepri only, fresh VM) RSS and log size over 10 minutes of
+%%               puts and deletes on a fixed key set (khepri_bench_churn);
 %%   memory      RSS and disk bytes per key after 100,000 and 1,000,000 keys,
 %%               in a fresh VM per backend (a separate `erl' OS process), so
 %%               that no earlier phase's heap or store is counted.
@@ -49,12 +55,23 @@
 %%   --mem-conc N              writers filling the memory phase (default 100)
 %%   --no-memory               skip the memory phase (no child VMs)
 %%   --no-cluster              skip the cluster phase (no peer VMs)
+%%   --snapshot-keys N         keys of the snapshot phase (default 1000000)
+%%   --snapshot-builds N       builds timed by it (default 10)
+%%   --no-snapshot             skip the snapshot phase
+%%   --cold-keys N,M           cold-start sizes (default 100000,1000000)
+%%   --no-cold                 skip the cold-start phase
+%%   --churn-seconds N         length of the churn phase (default 600)
+%%   --churn-warmup-seconds N  its warm-up, not counted in growth (default 60)
+%%   --churn-keys N            its fixed key set (default 1000000)
+%%   --churn-conc N            its writers (default 10)
+%%   --no-churn                skip the churn phase (its own fresh VM)
 %%   --dir DIR                 parent of the temp data dir (default /tmp)
 %%   --markdown FILE           also write the comparison tables to FILE
 %%
-%% Internal, for the child VM of the memory phase:
+%% Internal, for the child VMs of the memory and churn phases:
 %%   --memory-child BACKEND    run only the memory phase of BACKEND
-%%   --memory-out FILE         write its result rows to FILE
+%%   --churn-child             run only the churn phase (khepri)
+%%   --rows-out FILE           write the result rows to FILE
 %%
 %% Output: `PROBE ...' and `RESULT ...' lines (key=value), then a summary.
 -module(khepri_bench).
@@ -64,6 +81,9 @@
 -include_lib("khepri/include/khepri.hrl").
 
 -export([start/0, main/1]).
+%% The toolkit of the phase modules (bench/khepri_bench_*.erl).
+-export([hist_new/0, hist_add/2, stats/2, fill/7, payload/1, print/1, num/2,
+         rss_bytes/0, dir_bytes/1, to_secs/1, guarded/3]).
 
 -define(STORE, khepri_bench).
 -define(TAB, khepri_bench_kv).
@@ -120,9 +140,20 @@ main(Args) ->
                          mem_keys => [100000, 1000000],
                          mem_conc => 100,
                          memory => true,
+                         snapshot => true,
+                         cold_keys => [100000, 1000000],
+                         cold => true,
+                         churn => true,
+                         churn_seconds => 600,
+                         churn_warmup_seconds => 60,
+                         churn_keys => 1000000,
+                         churn_conc => 10,
+                         snapshot_keys => 1000000,
+                         snapshot_builds => 10,
                          cluster => true,
                          memory_child => undefined,
-                         memory_out => undefined,
+                         churn_child => false,
+                         rows_out => undefined,
                          dir => "/tmp",
                          markdown => undefined}),
     %% Logger notices from Mnesia and the store would interleave with the
@@ -140,9 +171,13 @@ main(Args) ->
     O = O0#{base => Base},
     ok = filelib:ensure_dir(filename:join(Base, "x")),
     try
-        case maps:get(memory_child, O) of
-            undefined -> suite(O);
-            B -> memory_child(B, O)
+        case O of
+            #{memory_child := B} when B =/= undefined ->
+                rows_out(O, memory_child(B, O));
+            #{churn_child := true} ->
+                rows_out(O, khepri_bench_churn:child(O));
+            _ ->
+                suite(O)
         end
     after
         _ = logger:remove_primary_filter(khepri_bench_overload),
@@ -151,11 +186,17 @@ main(Args) ->
     end,
     ok.
 
+%% A child VM's rows, for its parent (see child_phase/5).
+rows_out(#{rows_out := Out}, Rows) when Out =/= undefined ->
+    ok = file:write_file(Out, term_to_binary(Rows));
+rows_out(_, _) ->
+    ok.
+
 suite(#{base := Base} = O) ->
     io:format("# khepri_bench otp=~s erts=~s schedulers=~b "
               "payload_bytes=~b warmup_ms=~b measure_ms=~b "
               "get_keys=~b gm_children=~b bindings=~b mem_keys=~s "
-              "cluster=~s backends=~s~n",
+              "cluster=~s snapshot_keys=~s cold_keys=~s churn=~s backends=~s~n",
               [erlang:system_info(otp_release),
                erlang:system_info(version),
                erlang:system_info(schedulers_online),
@@ -172,6 +213,22 @@ suite(#{base := Base} = O) ->
                    true -> integer_to_list(?CLUSTER_SIZE);
                    false -> "none"
                end,
+               case maps:get(snapshot, O) of
+                   true -> integer_to_list(maps:get(snapshot_keys, O));
+                   false -> "none"
+               end,
+               case maps:get(cold, O) of
+                   true -> lists:join(",", [integer_to_list(K)
+                                            || K <- maps:get(cold_keys, O)]);
+                   false -> "none"
+               end,
+               case maps:get(churn, O) of
+                   true -> io_lib:format("~bs/~bkeys/~bconc",
+                                         [maps:get(churn_seconds, O),
+                                          maps:get(churn_keys, O),
+                                          maps:get(churn_conc, O)]);
+                   false -> "none"
+               end,
                lists:join(",", [atom_to_list(B)
                                 || B <- maps:get(backends, O)])]),
     P0 = probe(Base, start),
@@ -179,6 +236,16 @@ suite(#{base := Base} = O) ->
     %% Measured after the stores ran, in the same VM as their get_many.
     Floor = guarded(floor, get_many_floor,
                     fun() -> [get_many_floor(O)] end),
+    Snapshot = case maps:get(snapshot, O) andalso
+                   lists:member(khepri, maps:get(backends, O)) of
+                   true -> guarded(khepri, snapshot,
+                                   fun() -> khepri_bench_snapshot:run(O) end);
+                   false -> []
+               end,
+    Cold = case maps:get(cold, O) of
+               true -> khepri_bench_cold:run(maps:get(backends, O), O);
+               false -> []
+           end,
     %% Before the memory phase, whose child VMs it does not touch: it
     %% changes this VM's node name and Mnesia schema, which no phase reuses.
     Cluster = case maps:get(cluster, O) of
@@ -191,7 +258,12 @@ suite(#{base := Base} = O) ->
               false -> []
           end,
     P1 = probe(Base, 'end'),
-    All = Rs ++ Floor ++ Cluster ++ Mem,
+    Churn = case maps:get(churn, O) andalso lists:member(khepri, maps:get(backends, O)) of
+                true -> child_phase(khepri, churn, khepri_bench_churn:child_args(O),
+                                    khepri_bench_churn:max_ms(O), O);
+                false -> []
+            end,
+    All = Rs ++ Floor ++ Snapshot ++ Cold ++ Cluster ++ Mem ++ Churn,
     summary(All),
     case maps:get(markdown, O) of
         undefined -> ok;
@@ -223,7 +295,10 @@ options(["--measure-ms", V | T], O) ->
     options(T, O#{measure_ms => list_to_integer(V)});
 options(["--quick" | T], O) ->
     options(T, O#{warmup_ms => 300, measure_ms => 1000, gm_children => 1000,
-                  bindings => 10000, mem_keys => [10000, 100000]});
+                  bindings => 10000, mem_keys => [10000, 100000],
+                  snapshot_keys => 100000, snapshot_builds => 3,
+                  cold_keys => [10000, 100000], churn_seconds => 60,
+                  churn_warmup_seconds => 20, churn_keys => 100000});
 options(["--get-keys", V | T], O) ->
     options(T, O#{get_keys => list_to_integer(V)});
 options(["--fill-conc", V | T], O) ->
@@ -239,12 +314,34 @@ options(["--mem-conc", V | T], O) ->
     options(T, O#{mem_conc => list_to_integer(V)});
 options(["--no-memory" | T], O) ->
     options(T, O#{memory => false});
+options(["--cold-keys", V | T], O) ->
+    options(T, O#{cold_keys => [list_to_integer(K) || K <- string:lexemes(V, ",")]});
+options(["--no-cold" | T], O) ->
+    options(T, O#{cold => false});
+options(["--churn-seconds", V | T], O) ->
+    options(T, O#{churn_seconds => list_to_integer(V)});
+options(["--churn-warmup-seconds", V | T], O) ->
+    options(T, O#{churn_warmup_seconds => list_to_integer(V)});
+options(["--churn-keys", V | T], O) ->
+    options(T, O#{churn_keys => list_to_integer(V)});
+options(["--churn-conc", V | T], O) ->
+    options(T, O#{churn_conc => list_to_integer(V)});
+options(["--no-churn" | T], O) ->
+    options(T, O#{churn => false});
+options(["--no-snapshot" | T], O) ->
+    options(T, O#{snapshot => false});
+options(["--snapshot-keys", V | T], O) ->
+    options(T, O#{snapshot_keys => list_to_integer(V)});
+options(["--snapshot-builds", V | T], O) ->
+    options(T, O#{snapshot_builds => list_to_integer(V)});
 options(["--no-cluster" | T], O) ->
     options(T, O#{cluster => false});
 options(["--memory-child", V | T], O) ->
     options(T, O#{memory_child => backend(V)});
-options(["--memory-out", V | T], O) ->
-    options(T, O#{memory_out => V});
+options(["--churn-child" | T], O) ->
+    options(T, O#{churn_child => true});
+options(["--rows-out", V | T], O) ->
+    options(T, O#{rows_out => V});
 options(["--dir", V | T], O) ->
     options(T, O#{dir => V});
 options(["--markdown", V | T], O) ->
@@ -348,7 +445,7 @@ phases(B, O) ->
                   end,
     Puts ++ [Fill | Gets] ++ Txs ++ GetMany ++ Cascade ++ Projections.
 
-%% Runs Fun (returning rows); an exception becomes one error row.
+%% @doc Runs Fun (returning rows); an exception becomes one error row.
 guarded(B, Phase, Fun) ->
     try
         Fun()
@@ -765,40 +862,45 @@ replica_count(mnesia, N) ->
 %% -------------------------------------------------------------------
 
 %% Parent side: runs this module in a new `erl' OS process with
-%% `--memory-child B', relays its output, and reads back its rows. A failed
-%% or stuck child becomes an error row; the other backend still runs.
-memory_phase(B, #{base := Base} = O) ->
-    Out = filename:join(Base, atom_to_list(B) ++ "-memory.rows"),
-    guarded(B, memory,
+%% `--memory-child B' (see child_phase/5).
+memory_phase(B, O) ->
+    child_phase(B, memory,
+                ["--memory-child", atom_to_list(B),
+                 "--mem-keys",
+                 lists:flatten(lists:join(",", [integer_to_list(K)
+                                                || K <- maps:get(mem_keys, O)])),
+                 "--mem-conc", integer_to_list(maps:get(mem_conc, O))],
+                ?CHILD_MAX_MS, O).
+
+%% @doc Runs this module in a new `erl' OS process with `ChildArgs' (its
+%% options), relays its output, and reads back the rows it wrote to
+%% `--rows-out'. A failed or stuck child (after MaxMs) becomes an error
+%% row; the other phases still run.
+child_phase(B, Phase, ChildArgs, MaxMs, #{base := Base}) ->
+    Out = filename:join(Base, atom_to_list(B) ++ "-" ++ atom_to_list(Phase) ++ ".rows"),
+    guarded(B, Phase,
             fun() ->
                     Args = ["-noshell",
                             "-pa", filename:dirname(code:which(khepri)),
                             "-pa", child_beam_dir(Base),
                             "-s", ?MODULE_STRING, "start",
                             "-extra",
-                            "--memory-child", atom_to_list(B),
-                            "--memory-out", Out,
-                            "--dir", Base,
-                            "--mem-keys",
-                            lists:flatten(
-                              lists:join(",", [integer_to_list(K)
-                                               || K <- maps:get(mem_keys, O)])),
-                            "--mem-conc",
-                            integer_to_list(maps:get(mem_conc, O))],
+                            "--rows-out", Out,
+                            "--dir", Base | ChildArgs],
                     Erl = filename:join([code:root_dir(), "bin", "erl"]),
                     Port = open_port({spawn_executable, Erl},
                                      [{args, Args}, {line, 4096}, binary,
                                       exit_status, stderr_to_stdout]),
-                    Deadline = erlang:monotonic_time(millisecond)
-                        + ?CHILD_MAX_MS,
+                    Deadline = erlang:monotonic_time(millisecond) + MaxMs,
                     0 = relay(Port, Deadline, []),
                     {ok, Bin} = file:read_file(Out),
                     binary_to_term(Bin)
             end).
 
-%% Where the child finds this module's object code: the .beam it was loaded
-%% from, or, when run.escript compiled it in memory (code:which/1 then names
-%% the source), a fresh compile into the run's temp dir. The dir must not be
+%% Where the child finds the bench's object code: the dir of the .beam this
+%% module was loaded from, or, when run.escript compiled the modules in
+%% memory (code:which/1 then names the source), a fresh compile of every
+%% bench/khepri_bench*.erl into the run's temp dir. The dir must not be
 %% called "ebin": code:priv_dir(khepri) could then pick it (see yardstick.sh).
 child_beam_dir(Base) ->
     case code:which(?MODULE) of
@@ -809,8 +911,10 @@ child_beam_dir(Base) ->
                 _ ->
                     Dir = filename:join(Base, "beam"),
                     ok = filelib:ensure_dir(filename:join(Dir, "x")),
-                    {ok, ?MODULE} = compile:file(File, [{outdir, Dir}, report,
-                                                        warnings_as_errors]),
+                    Sources = filelib:wildcard(
+                                filename:join(filename:dirname(File), "khepri_bench*.erl")),
+                    [{ok, _} = compile:file(Src, [{outdir, Dir}, report, warnings_as_errors])
+                     || Src <- Sources],
                     Dir
             end
     end.
@@ -831,11 +935,11 @@ relay(Port, Deadline, Partial) ->
             undefined -> ok
         end,
         catch port_close(Port),
-        erlang:error(memory_child_timeout)
+        erlang:error(child_vm_timeout)
     end.
 
 %% Child side: baseline, start the store, then fill up to each checkpoint
-%% with mem_conc writers and measure. Writes the rows for the parent.
+%% with mem_conc writers and measure. Returns the rows for the parent.
 memory_child(B, #{base := Base} = O) ->
     Dir = filename:join(Base, atom_to_list(B) ++ "-memory"),
     M0 = mem_snapshot(),
@@ -859,10 +963,7 @@ memory_child(B, #{base := Base} = O) ->
                           [B, Class, Reason, lists:sublist(Stack, 5)]),
                 [{B, error, [{phase, memory}], [{error, Reason}]}]
         end,
-    case maps:get(memory_out, O) of
-        undefined -> ok;
-        Out -> ok = file:write_file(Out, term_to_binary(Rows))
-    end.
+    Rows.
 
 mem_checkpoint(B, O, Dir, M0, Have, Keys) ->
     Conc = maps:get(mem_conc, O),
@@ -971,6 +1072,12 @@ wloop(Op, Tw, Te, H, Max, Sum, Errs, FirstErr) ->
             end
     end.
 
+%% @doc A latency histogram for `hist_add/2' and `stats/2'.
+hist_new() -> counters:new(?HBUCKETS, []).
+
+%% @doc Counts one duration (native units) in histogram H.
+hist_add(H, D) -> counters:add(H, bucket(D) + 1, 1).
+
 %% Log-linear bucket of a duration in native units (see ?SUB).
 bucket(V) when V < 2 * ?SUB -> V;
 bucket(V) -> bucket(V bsr 1, 1).
@@ -1011,6 +1118,8 @@ await_done([{P, Ref} | T] = Ws, Deadline, Acc) ->
         erlang:error({phase_timeout, length(Ws), workers_stuck})
     end.
 
+%% @doc ops/s, p50, p99, max, mean, n, errors of the workers' results
+%% `[{Histogram, Max, Sum, Errors, FirstError}]' over a window of MeasureMs.
 stats(Done, MeasureMs) ->
     Hist = lists:foldl(
              fun({H, _, _, _, _}, Acc) ->
@@ -1111,8 +1220,11 @@ markdown(Probes, Rows) ->
      get_many_section(Rows),
      keep_while_section(Rows),
      khepri_bench_projections:section(Rows),
+     khepri_bench_snapshot:section(Rows),
+     khepri_bench_cold:section(Rows),
      cluster_section(Rows),
      memory_section(Rows),
+     khepri_bench_churn:section(Rows),
      errors(Rows)].
 
 get_many_section(Rows) ->

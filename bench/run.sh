@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the library, runs the benchmark suite (khepri-rs and Mnesia in one
-# VM; the cluster phase with 2 peer VMs and the memory phase in a fresh VM
-# per backend, which khepri_bench starts itself) and writes the report.
+# VM; the cluster phase with 2 peer VMs, the memory phase in a fresh VM per
+# backend and the churn phase in a fresh VM, which khepri_bench starts
+# itself) and writes the report. About 25 minutes on 2 cores, 10 of them the
+# churn phase (--churn-seconds N to shorten it, --no-churn to skip it).
 #
 #   bash bench/run.sh            full run: writes bench/REPORT.md
 #   bash bench/run.sh --quick    any option is passed to khepri_bench; the
@@ -69,8 +71,9 @@ params="$(sed -n 's/^# khepri_bench //p' "$results/last.txt")"
     echo "histogram, under 1% error). Payload: a RabbitMQ-like queue record"
     echo "map (payload_bytes in external term format). The cluster phase adds"
     echo "2 peer VMs on this machine (this VM then runs distributed, on"
-    echo "loopback). The memory phase runs last, in a fresh VM (a separate"
-    echo "\`erl\` OS process) per backend."
+    echo "loopback). The memory phase runs in a fresh VM (a separate"
+    echo "\`erl\` OS process) per backend, the churn phase last, in a fresh VM"
+    echo "of its own."
     echo
     echo "Durability differs: a khepri-rs put returns after its Raft log"
     echo "entry is fdatasynced (writes arriving together share one"

@@ -83,8 +83,12 @@ start(DataDirOrSystem, StoreIdOrConfig) ->
 
 %% @doc Starts a store and returns `{ok, StoreId}'; idempotent. The store's
 %% files live in `<DataDir>/<StoreId>'. `StoreIdOrConfig' is a store id or a
-%% map with `cluster_name' (the store id) and `machine_config'
-%% (`snapshot_interval'); other Ra-specific keys are ignored (SPEC 5c).
+%% map with `cluster_name' (the store id) and `machine_config': when to
+%% snapshot, `snapshot_interval' (entries, default 4096),
+%% `log_to_snapshot_ratio' (default 2), `snapshot_time_interval' (ms,
+%% default 10000, or `infinity') and `unreleased_command_footprint_threshold'
+%% (bytes, default 20 MiB), see README "Snapshots and compaction"; other
+%% Ra-specific keys are ignored (SPEC 5c).
 %% Damaged files make it return `{error, {cannot_open_store, Reason}}',
 %% `Reason' a binary naming the file and offset (README, "Damaged data").
 -spec start(file:filename_all() | atom(), store_id() | map(), timeout()) ->
@@ -130,13 +134,30 @@ store_config(Config) when is_map(Config) ->
                                                                #{option => machine_config,
                                                                  value => BadMachine}))
               end,
-    Engine = maps:with([snapshot_interval], Machine),
+    Engine = maps:map(fun machine_option/2,
+                      maps:with([snapshot_interval, snapshot_time_interval,
+                                 unreleased_command_footprint_threshold,
+                                 log_to_snapshot_ratio], Machine)),
     Unknown = maps:keys(maps:without([cluster_name, friendly_name, machine_config],
                                      Config)),
     Unknown =:= [] orelse
         logger:warning("khepri store ~s: ignoring Ra-specific options ~p",
                        [StoreId, Unknown]),
     {StoreId, Engine}.
+
+%% The snapshot rules (README, "Snapshots and compaction"): checked here,
+%% as the engine takes them, so that a bad value is refused by `start'.
+machine_option(snapshot_interval, V)
+  when is_integer(V), V >= 1, V < 1 bsl 64 -> V;
+machine_option(snapshot_time_interval, infinity) -> infinity;
+machine_option(snapshot_time_interval, V)
+  when is_integer(V), V >= 0, V < 1 bsl 64 -> V;
+machine_option(unreleased_command_footprint_threshold, V)
+  when is_integer(V), V >= 0, V < 1 bsl 64 -> V;
+machine_option(log_to_snapshot_ratio, V)
+  when is_number(V), V >= 0, V =< 1.0e6 -> float(V);
+machine_option(K, V) ->
+    erlang:error(?khepri_exception(invalid_option, #{option => K, value => V})).
 
 resolve_data_dir(Dir) when is_list(Dir); is_binary(Dir) ->
     %% Characters the file system API cannot take are refused here, not

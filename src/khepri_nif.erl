@@ -9,14 +9,16 @@
          dump/1, applied_index/1, last_log_index/1,
          tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4,
          rpc_in/4, rpc_reply/3, members/1, leader/1, wait_for_leader/4, change_member/5,
-         take_effects/2, effects_done/2, effects_sent/1, pending_triggers/1, projections/1]).
+         take_effects/2, effects_done/2, effects_sent/1, pending_triggers/1, projections/1,
+         snapshot/3, compaction_info/1]).
 
 -nifs([open/4, stop/2, submit/3, submit_to/4,
        get/2, exists/2, get_one/3, get_one_dirty/3, query/5, export/2, check_data_match/2,
        dump/1, applied_index/1, last_log_index/1,
        tx_begin/1, tx_write/2, tx_write_dirty/2, tx_commit/3, fence/3, wait_applied/4,
          rpc_in/4, rpc_reply/3, members/1, leader/1, wait_for_leader/4, change_member/5,
-       take_effects/2, effects_done/2, effects_sent/1, pending_triggers/1, projections/1]).
+       take_effects/2, effects_done/2, effects_sent/1, pending_triggers/1, projections/1,
+       snapshot/3, compaction_info/1]).
 
 -on_load(init/0).
 
@@ -141,3 +143,13 @@ effects_sent(_Engine) -> ?NOT_LOADED.
 pending_triggers(_Engine) -> ?NOT_LOADED.
 %% @doc The registered projections: `#{Name => Pattern}'.
 projections(_Engine) -> ?NOT_LOADED.
+
+%% Snapshots and compaction (see khepri_compaction).
+
+%% @doc Builds a snapshot of the tree as of the call; answers
+%% `{Ref, {ok, #{index, bytes, build_us}}}' once it is durable, or
+%% `{Ref, {error, Reason}}'.
+snapshot(_Engine, _Ref, _TimeoutMs) -> ?NOT_LOADED.
+%% @doc `#{snapshot_index, snapshot_bytes, log_bytes, log_disk_bytes,
+%% entries_since, builds}'.
+compaction_info(_Engine) -> ?NOT_LOADED.

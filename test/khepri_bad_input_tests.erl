@@ -1791,6 +1791,10 @@ start_store_id() ->
                           pick([#{}, #{snapshot_interval => term(1)},
                                 #{snapshot_interval => pick([0, -1, 1 bsl 70,
                                                              100])},
+                                #{pick([snapshot_time_interval,
+                                        unreleased_command_footprint_threshold,
+                                        log_to_snapshot_ratio]) =>
+                                      pick([0, -1, 1 bsl 70, 2.5, infinity, term(1)])},
                                 notamap, #{foo => 1}])},
                          {friendly_name, term(1)},
                          {initial_members, term(1)},

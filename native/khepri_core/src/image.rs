@@ -41,6 +41,18 @@ pub fn encode(tree: &Tree) -> Result<Vec<u8>, String> {
 /// Appends the image of `tree` to `out` (a snapshot is built in one buffer:
 /// at a million keys each copy would be ~40 MB).
 pub fn encode_into(tree: &Tree, out: &mut Vec<u8>) -> Result<(), String> {
+    encode_streaming(tree, out, &mut |_| Ok(()))
+}
+
+/// Appends the image of `tree` to `out`, calling `drain(out)` after each
+/// node: `drain` may write out what `out` holds and clear it, so that a
+/// snapshot goes to its file in chunks instead of one buffer of the whole
+/// image. What `out` holds at the end is the image's last part.
+pub fn encode_streaming(
+    tree: &Tree,
+    out: &mut Vec<u8>,
+    drain: &mut dyn FnMut(&mut Vec<u8>) -> Result<(), String>,
+) -> Result<(), String> {
     let (atoms, key_sets) = packed::export_tables();
     let out = &mut *out;
     put_varint(out, atoms.len() as u64);
@@ -55,7 +67,7 @@ pub fn encode_into(tree: &Tree, out: &mut Vec<u8>) -> Result<(), String> {
             put_varint(out, u64::from(a));
         }
     }
-    encode_node(&tree.root, out)?;
+    encode_node(&tree.root, out, drain)?;
     let watchers = rmp_serde::to_vec(&tree.watchers).map_err(|e| e.to_string())?;
     put_varint(out, watchers.len() as u64);
     out.extend_from_slice(&watchers);
@@ -68,7 +80,11 @@ pub fn encode_into(tree: &Tree, out: &mut Vec<u8>) -> Result<(), String> {
     Ok(())
 }
 
-fn encode_node(node: &Node, out: &mut Vec<u8>) -> Result<(), String> {
+fn encode_node(
+    node: &Node,
+    out: &mut Vec<u8>,
+    drain: &mut dyn FnMut(&mut Vec<u8>) -> Result<(), String>,
+) -> Result<(), String> {
     put_varint(out, u64::from(node.payload_version));
     put_varint(out, u64::from(node.child_list_version));
     put_varint(out, node.created);
@@ -106,9 +122,9 @@ fn encode_node(node: &Node, out: &mut Vec<u8>) -> Result<(), String> {
     for (name, child) in node.children().iter() {
         put_varint(out, name.key().len() as u64);
         out.extend_from_slice(name.key());
-        encode_node(child, out)?;
+        encode_node(child, out, drain)?;
     }
-    Ok(())
+    drain(out)
 }
 
 struct Reader<'a> {
@@ -286,6 +302,21 @@ mod tests {
         let image = encode(&tree).unwrap();
         assert_eq!(decode(&image).unwrap(), tree);
         assert!(decode(&image[..image.len() - 1]).is_err());
+        // Drained in pieces, the same bytes.
+        let mut streamed = Vec::new();
+        let mut rest = Vec::new();
+        let mut drains = 0;
+        encode_streaming(&tree, &mut rest, &mut |out| {
+            drains += 1;
+            if out.len() >= 16 {
+                streamed.append(out);
+            }
+            Ok(())
+        })
+        .unwrap();
+        streamed.append(&mut rest);
+        assert!(drains > 4, "{drains}");
+        assert_eq!(streamed, image);
     }
 
     /// Regression (khepri_fuzz, snapshot target): a MessagePack header in

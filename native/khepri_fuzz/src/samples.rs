@@ -254,7 +254,7 @@ pub fn store_files() -> StoreFiles {
 
 async fn write_store(dir: &Path, snapshot_interval: u64) {
     let mut cfg = StoreConfig::new(dir.to_path_buf(), "fuzz@localhost".into());
-    cfg.snapshot_interval = snapshot_interval;
+    cfg.snapshots.interval = snapshot_interval;
     cfg.open_timeout = Duration::from_secs(30);
     let (store, _) = Store::open(cfg).await.expect("a fresh store opens");
     let mut all = commands();

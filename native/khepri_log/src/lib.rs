@@ -1009,6 +1009,20 @@ impl SegmentedLog {
         self.segments.iter().map(|s| s.capacity).sum()
     }
 
+    /// Bytes of the frames of records with an index above `index` (all
+    /// records for `None`): the log written since a snapshot at `index`,
+    /// without headers and preallocated space.
+    pub fn bytes_after(&self, index: Option<u64>) -> u64 {
+        self.segments
+            .iter()
+            .map(|s| match index {
+                Some(i) if i >= s.last() => 0,
+                Some(i) if i >= s.first => s.write_off - s.end_of(i),
+                _ => s.write_off - SEGMENT_HEADER_LEN,
+            })
+            .sum()
+    }
+
     /// Number of segment files.
     pub fn segment_count(&self) -> usize {
         self.segments.len()

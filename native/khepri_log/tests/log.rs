@@ -505,6 +505,37 @@ fn truncate_within_and_across_segments() {
     assert_eq!(log.first_index(), Some(77));
 }
 
+/// The bytes written after an index are exactly its successors' frames,
+/// across segments and after a purge.
+#[test]
+fn bytes_after_counts_the_frames_of_later_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let files = fill(dir, 200);
+    let (mut log, _) = open(dir);
+    let after = |i: u64| ((i + 1)..=200).map(|k| frame_len(&payload(k))).sum::<u64>();
+    assert_eq!(log.bytes_after(None), after(0));
+    for i in [
+        1,
+        2,
+        seg_first(&files[3]) - 1,
+        seg_first(&files[3]),
+        150,
+        199,
+    ] {
+        assert_eq!(log.bytes_after(Some(i)), after(i), "after {i}");
+    }
+    assert_eq!(log.bytes_after(Some(200)), 0);
+    assert_eq!(log.bytes_after(Some(500)), 0);
+    log.purge_upto(seg_first(&files[2]) + 1).unwrap();
+    assert_eq!(log.bytes_after(Some(150)), after(150));
+    assert_eq!(
+        log.bytes_after(None),
+        after(seg_first(&files[2]) - 1),
+        "what the log still holds"
+    );
+}
+
 #[test]
 fn purge_removes_only_whole_old_segments() {
     let tmp = tempfile::tempdir().unwrap();

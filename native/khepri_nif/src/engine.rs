@@ -43,7 +43,19 @@ fn config_from(
         cfg.join = v.decode()?;
     }
     if let Ok(v) = opts.map_get(atoms::snapshot_interval()) {
-        cfg.snapshot_interval = v.decode()?;
+        cfg.snapshots.interval = v.decode()?;
+    }
+    if let Ok(v) = opts.map_get(atoms::log_to_snapshot_ratio()) {
+        cfg.snapshots.log_ratio = v.decode()?;
+    }
+    if let Ok(v) = opts.map_get(atoms::unreleased_command_footprint_threshold()) {
+        cfg.snapshots.footprint = v.decode()?;
+    }
+    if let Ok(v) = opts.map_get(atoms::snapshot_time_interval()) {
+        cfg.snapshots.time_interval = match v.decode::<Atom>() {
+            Ok(a) if a == atoms::infinity() => Duration::MAX,
+            _ => Duration::from_millis(v.decode()?),
+        };
     }
     if let Ok(v) = opts.map_get(atoms::segment_bytes()) {
         cfg.segment_bytes = v.decode()?;

@@ -9,6 +9,7 @@ mod atoms;
 mod barrier;
 mod cluster;
 mod codec;
+mod compaction;
 mod effects;
 mod engine;
 mod packed_terms;

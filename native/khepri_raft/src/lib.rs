@@ -2,6 +2,7 @@
 //! log ([`khepri_log`]), a state machine applying [`khepri_core`] commands, and a
 //! [`Store`] handle that the NIF drives.
 
+pub mod compaction;
 pub mod effects;
 pub mod flusher;
 pub mod forward;
@@ -16,9 +17,11 @@ pub mod runtime;
 pub mod snapshot;
 pub mod state_machine;
 pub mod store;
+mod sys;
 pub mod transport;
 pub mod types;
 
+pub use compaction::{BuildReport, CompactionState, SnapshotRules};
 pub use responder::CallbackResponder;
 pub use store::{Store, StoreConfig, StoreError, WriteOutcome};
 pub use types::TypeConfig;

@@ -186,6 +186,17 @@ impl LogStore {
         self.lock().last.map(|l| l.index())
     }
 
+    /// Bytes of the records after entry `index` (all of them for `None`):
+    /// the log written since a snapshot covering up to `index`.
+    pub fn bytes_after(&self, index: Option<u64>) -> u64 {
+        self.lock().log.as_ref().map_or(0, |l| l.bytes_after(index))
+    }
+
+    /// Bytes the log's segment files take on disk (preallocated space included).
+    pub fn disk_bytes(&self) -> u64 {
+        self.lock().log.as_ref().map_or(0, |l| l.disk_bytes())
+    }
+
     /// Closes the log files and releases the directory lock, so the same
     /// directory can be opened again while stale handles are still around.
     pub fn close(&self) {

@@ -7,18 +7,34 @@
 //! with ETF payloads). Written to a temporary file,
 //! fsynced, renamed over the previous one, then the directory is fsynced, so a
 //! crash leaves either the old snapshot or the new one, never a mix.
+//!
+//! A member's own snapshots are written as they are encoded ([`write`]), a
+//! chunk at a time with the disk kept at most two chunks behind: the image
+//! of a large tree is never whole in memory, and the log's fdatasync never
+//! waits behind tens of megabytes of snapshot on their way to the disk.
 
+use crate::sys;
 use crate::types::SnapshotMeta;
 use khepri_core::Tree;
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 const MAGIC: &[u8; 8] = b"KHEPSNP3";
 const FILE: &str = "snapshot";
 const TMP: &str = "snapshot.tmp";
+/// The previous snapshot, while it is being released (see [`write`]).
+const OLD: &str = "snapshot.old";
 const HEADER: usize = 8 + 4 + 8;
+/// Bytes of image written to the file at a time by [`write`], with at
+/// most two chunks on their way to the disk. Each fdatasync of the log
+/// flushes the disk's cache, snapshot bytes included: with 1 MiB chunks
+/// puts at 10 writers had a p99 10 times their p99 without a build, with
+/// 256 KiB 4 times, with 64 KiB 2.5 times (1,000,000 keys, 39 MiB; the
+/// build takes 400-470 ms instead of 190-310).
+const CHUNK: usize = 64 << 10;
 
 /// What a snapshot holds.
 pub struct SnapshotBody {
@@ -53,6 +69,112 @@ pub fn encode(body: &SnapshotBody) -> io::Result<Vec<u8>> {
     out[8..12].copy_from_slice(&crc.to_le_bytes());
     out[12..20].copy_from_slice(&len.to_le_bytes());
     Ok(out)
+}
+
+/// The header: magic, CRC-32C of the body, body length.
+fn header(crc: u32, len: u64) -> [u8; HEADER] {
+    let mut h = [0u8; HEADER];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..12].copy_from_slice(&crc.to_le_bytes());
+    h[12..20].copy_from_slice(&len.to_le_bytes());
+    h
+}
+
+/// Writes the snapshot of `tree` at `meta` as the snapshot of `dir`,
+/// atomically, as [`encode`] would encode it; returns the file's size.
+pub fn write(dir: &Path, meta: &SnapshotMeta, tree: &Tree) -> io::Result<u64> {
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(TMP);
+    let file = File::create(&tmp)?;
+    let mut paced = Paced {
+        file: &file,
+        at: HEADER as u64,
+        crc: 0,
+        in_flight: None,
+    };
+    let meta = rmp_serde::to_vec(meta).map_err(io::Error::other)?;
+    let mut buf = Vec::with_capacity(2 * CHUNK);
+    buf.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+    buf.extend_from_slice(&meta);
+    let mut failed = None;
+    khepri_core::image::encode_streaming(tree, &mut buf, &mut |out| {
+        if out.len() >= CHUNK {
+            paced.write(out).map_err(|e| {
+                let text = e.to_string();
+                failed = Some(e);
+                text
+            })?;
+            out.clear();
+        }
+        Ok(())
+    })
+    .map_err(|e| failed.take().unwrap_or_else(|| io::Error::other(e)))?;
+    paced.write(&buf)?;
+    let len = paced.at - HEADER as u64;
+    file.write_all_at(&header(paced.crc, len), 0)?;
+    file.sync_all()?;
+    drop(file);
+    let path = dir.join(FILE);
+    let old = dir.join(OLD);
+    // The previous snapshot keeps a second name until the new one replaced
+    // it, then is released a step at a time: freeing tens of megabytes at
+    // once (with online discard, in the rename) held the disk up ~10 ms.
+    release(&old)?;
+    let kept = match fs::hard_link(&path, &old) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(e),
+    };
+    fs::rename(&tmp, &path)?;
+    File::open(dir)?.sync_all()?;
+    if kept {
+        release(&old)?;
+    }
+    Ok(HEADER as u64 + len)
+}
+
+/// Removes the file at `path`, if any, shrinking it a step at a time first.
+fn release(path: &Path) -> io::Result<()> {
+    const STEP: u64 = 1 << 20;
+    let file = match fs::OpenOptions::new().write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut len = file.metadata()?.len();
+    while len > STEP {
+        len -= STEP;
+        file.set_len(len)?;
+        // Lets the log's writes in between.
+        std::thread::sleep(std::time::Duration::from_micros(500));
+    }
+    drop(file);
+    fs::remove_file(path)
+}
+
+/// Appends to a file while keeping its writeback at most two chunks behind.
+struct Paced<'a> {
+    file: &'a File,
+    /// Where the next chunk goes.
+    at: u64,
+    /// CRC-32C of what was written.
+    crc: u32,
+    /// The previous chunk, whose writeback may not have finished.
+    in_flight: Option<(u64, u64)>,
+}
+
+impl Paced<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let len = bytes.len() as u64;
+        self.file.write_all_at(bytes, self.at)?;
+        self.crc = crc32c::crc32c_append(self.crc, bytes);
+        sys::start_writeback(self.file, self.at, len)?;
+        if let Some((at, len)) = self.in_flight.replace((self.at, len)) {
+            sys::finish_writeback(self.file, at, len)?;
+        }
+        self.at += len;
+        Ok(())
+    }
 }
 
 /// Decodes and checks snapshot bytes; `origin` names them in errors.
@@ -128,9 +250,35 @@ impl SnapshotDir {
         store(&self.path, bytes)
     }
 
+    /// Like [`write`], unless the directory is closed.
+    pub fn write(&self, meta: &SnapshotMeta, tree: &Tree) -> io::Result<u64> {
+        let closed = self.closed.lock().unwrap_or_else(|p| p.into_inner());
+        if *closed {
+            return Err(io::Error::other("the store has stopped"));
+        }
+        write(&self.path, meta, tree)
+    }
+
     /// Refuses later writes; waits for a write in progress to finish.
     pub fn close(&self) {
         *self.closed.lock().unwrap_or_else(|p| p.into_inner()) = true;
+    }
+}
+
+/// Removes the temporary file of a snapshot whose writing was cut short
+/// (a crash before its rename): it never was the snapshot, and it may be
+/// as large as one. Returns a warning naming it, if there was one.
+pub fn remove_unfinished(dir: &Path) -> io::Result<Option<String>> {
+    // A previous snapshot not released yet: never the snapshot either.
+    release(&dir.join(OLD))?;
+    let tmp = dir.join(TMP);
+    match fs::remove_file(&tmp) {
+        Ok(()) => Ok(Some(format!(
+            "removed {}: a snapshot whose writing was interrupted (the previous snapshot is used)",
+            tmp.display()
+        ))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -147,5 +295,62 @@ pub fn load(dir: &Path) -> io::Result<Option<(SnapshotBody, Vec<u8>)>> {
         Ok(bytes) => Ok(Some((decode(&bytes, &path)?, bytes))),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use khepri_core::data_match::TermMatcher;
+    use khepri_core::{Bytes, Command, Component, NodeId, Payload, WriteOpts};
+
+    fn tree(keys: u64) -> Tree {
+        let mut tree = Tree::new();
+        for i in 0..keys {
+            let cmd = Command::Put {
+                pattern: vec![
+                    Component::Name(NodeId::atom("k")),
+                    Component::Name(NodeId::binary(format!("{i}").as_bytes())),
+                ],
+                payload: Payload::Data(Bytes::from(vec![i as u8; 40])),
+                opts: WriteOpts::default(),
+            };
+            assert!(cmd.apply(&mut tree, &TermMatcher, i + 1).reply.is_ok());
+        }
+        tree
+    }
+
+    /// Written in chunks (several here), the file holds what `encode`
+    /// makes of the same body, and loads back.
+    #[test]
+    fn a_written_snapshot_is_its_encoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = SnapshotBody {
+            meta: SnapshotMeta::default(),
+            tree: tree(60_000),
+        };
+        let size = write(dir.path(), &body.meta, &body.tree).unwrap();
+        let bytes = fs::read(file_path(dir.path())).unwrap();
+        assert!(bytes.len() > 2 * CHUNK, "{}", bytes.len());
+        assert_eq!(size, bytes.len() as u64);
+        assert_eq!(bytes, encode(&body).unwrap());
+        assert!(!dir.path().join(TMP).exists());
+        let (loaded, _) = load(dir.path()).unwrap().unwrap();
+        assert_eq!(loaded.tree, body.tree);
+        // The next one replaces it; the previous one is released.
+        let next = SnapshotBody {
+            meta: SnapshotMeta::default(),
+            tree: tree(100),
+        };
+        write(dir.path(), &next.meta, &next.tree).unwrap();
+        assert_eq!(
+            fs::read(file_path(dir.path())).unwrap(),
+            encode(&next).unwrap()
+        );
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [FILE]);
     }
 }

@@ -1,7 +1,9 @@
 //! The state machine: applies committed commands to the tree and publishes a
 //! new tree version for readers once per applied batch.
 
+use crate::compaction::{BuildReport, Compaction, SnapshotRules};
 use crate::effects::{EffectSinkRef, Gate};
+use crate::log_store::LogStore;
 use crate::snapshot::{self, SnapshotBody, SnapshotDir};
 use crate::types::{LogId, SnapshotMeta, StoredMembership, TypeConfig};
 use arc_swap::ArcSwap;
@@ -14,6 +16,7 @@ use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
 use std::io::{self, Cursor};
 use std::sync::atomic::{AtomicIsize, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// A snapshot as openraft handles it.
 pub type Snapshot = openraft::alias::SnapshotOf<TypeConfig, Cursor<Vec<u8>>>;
@@ -34,10 +37,8 @@ pub struct StateMachine {
     applied: Option<LogId>,
     membership: StoredMembership,
     snapshot_dir: Arc<SnapshotDir>,
-    /// Entries applied since the last snapshot was started.
-    since_snapshot: u64,
-    /// Nodes in the tree of the last snapshot; written by the builder.
-    snapshot_nodes: Arc<AtomicU64>,
+    /// When to snapshot (see `compaction`).
+    compaction: Arc<Compaction>,
     /// Writers answered and not yet back with a new write (see `propose`).
     returning: Arc<AtomicIsize>,
     /// Where effects on projections and triggers go, when a store process
@@ -45,30 +46,34 @@ pub struct StateMachine {
     gate: Option<Arc<Gate>>,
 }
 
-/// A policy snapshot is deferred until the entries applied since the last one
-/// reach this fraction of that snapshot's node count: serializing the whole
-/// tree every `snapshot_interval` entries would cost O(tree) per interval, so
-/// the log is instead kept proportional to the tree (at most 1/DIVISOR of it
-/// beyond the interval) and each write pays for a bounded share of a snapshot.
-const TREE_FRACTION_DIVISOR: u64 = 2;
-
 impl StateMachine {
     /// Restores the state machine from the snapshot in `snapshot_dir`, if any.
     /// With `sink`, the projections the snapshot holds are registered there
-    /// first: the entries replayed next update them.
+    /// first: the entries replayed next update them. `rules` say when to
+    /// snapshot again, measured against `log`.
     pub fn open(
         snapshot_dir: Arc<SnapshotDir>,
         sink: Option<EffectSinkRef>,
+        rules: SnapshotRules,
+        log: LogStore,
     ) -> io::Result<StateMachine> {
-        let (tree, applied, membership) = match snapshot::load(snapshot_dir.path())? {
-            Some((body, _)) => (body.tree, body.meta.last_log_id, body.meta.last_membership),
-            None => (Tree::new(), None, StoredMembership::default()),
+        let (tree, applied, membership, stored) = match snapshot::load(snapshot_dir.path())? {
+            Some((body, bytes)) => {
+                let stored = (body.meta.last_log_id.map(|l| l.index), bytes.len() as u64);
+                (
+                    body.tree,
+                    body.meta.last_log_id,
+                    body.meta.last_membership,
+                    Some(stored),
+                )
+            }
+            None => (Tree::new(), None, StoredMembership::default(), None),
         };
+        let compaction = Arc::new(Compaction::new(rules, log, stored));
         let published = Arc::new(Published {
             tree: ArcSwap::from_pointee(tree.clone()),
             applied_index: AtomicU64::new(applied.as_ref().map_or(0, |l| l.index)),
         });
-        let snapshot_nodes = Arc::new(AtomicU64::new(tree.node_count() as u64));
         let returning = Arc::new(AtomicIsize::new(0));
         let gate = sink.map(|s| {
             let index = applied.as_ref().map_or(0, |l| l.index);
@@ -88,8 +93,7 @@ impl StateMachine {
             applied,
             membership,
             snapshot_dir,
-            since_snapshot: 0,
-            snapshot_nodes,
+            compaction,
             returning,
             gate,
         })
@@ -99,6 +103,11 @@ impl StateMachine {
     /// just opened), if any.
     pub fn applied_index(&self) -> Option<u64> {
         self.applied.as_ref().map(|l| l.index)
+    }
+
+    /// When to snapshot, shared with the store handle.
+    pub fn compaction(&self) -> Arc<Compaction> {
+        self.compaction.clone()
     }
 
     /// The count of answered writers, shared with the proposer.
@@ -129,7 +138,9 @@ pub struct SnapshotBuilder {
     tree: Tree,
     meta: SnapshotMeta,
     dir: Arc<SnapshotDir>,
-    nodes: Arc<AtomicU64>,
+    compaction: Arc<Compaction>,
+    /// When the tree was captured.
+    began: Instant,
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
@@ -141,20 +152,32 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
             tree: std::mem::take(&mut self.tree),
         };
         let dir = self.dir.clone();
-        let nodes = self.nodes.clone();
-        // Serializing and fsyncing a large tree takes long: keep it off the
-        // runtime's workers.
-        let bytes = tokio::task::spawn_blocking(move || -> io::Result<Vec<u8>> {
-            let bytes = snapshot::encode(&body)?;
-            dir.store(&bytes)?;
-            nodes.store(body.tree.node_count() as u64, Ordering::Relaxed);
-            Ok(bytes)
-        })
-        .await
-        .map_err(io::Error::other)??;
+        // Serializing and writing a large tree takes long: on a thread of
+        // its own, off the runtime's worker (see `snapshot::write`).
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("khepri-snapshot".into())
+            .spawn(move || {
+                let r = dir.write(&body.meta, &body.tree);
+                let _ = tx.send(r);
+            })?;
+        let built = rx.await.map_err(io::Error::other).and_then(|r| r);
+        self.compaction.finish(match &built {
+            Ok(bytes) => Ok(BuildReport {
+                index: self.meta.last_log_id.map(|l| l.index),
+                bytes: *bytes,
+                took: self.began.elapsed(),
+            }),
+            Err(e) => Err(e.to_string()),
+        });
+        built?;
+        // openraft keeps only the metadata of a snapshot it had built
+        // (`BuildSnapshotDone`); it reads the file back through
+        // `get_current_snapshot` to send it. An empty image would fail to
+        // decode, never pass for a tree.
         Ok(Snapshot {
             meta: self.meta.clone(),
-            snapshot: Cursor::new(bytes),
+            snapshot: Cursor::new(Vec::new()),
         })
     }
 }
@@ -173,6 +196,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     {
         let mut replies = Vec::new();
         let mut effects = self.gate.as_ref().map(|_| Vec::new());
+        let mut applied = 0;
         while let Some((entry, responder)) = entries.try_next().await? {
             let reply = match &entry.payload {
                 EntryPayload::Normal(command) => hooks::apply(
@@ -189,11 +213,12 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 EntryPayload::Blank => Ok(Vec::new()),
             };
             self.applied = Some(entry.log_id);
-            self.since_snapshot += 1;
+            applied += 1;
             if let Some(r) = responder {
                 replies.push((r, reply));
             }
         }
+        self.compaction.applied(applied);
         // Publish before answering, so a caller reads its own write.
         self.publish();
         match (&self.gate, effects) {
@@ -213,17 +238,17 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     }
 
     async fn try_create_snapshot_builder(&mut self, force: bool) -> Option<SnapshotBuilder> {
-        let threshold = self.snapshot_nodes.load(Ordering::Relaxed) / TREE_FRACTION_DIVISOR;
-        if !force && self.since_snapshot < threshold {
+        if !force && !self.compaction.should_build() {
             return None;
         }
         Some(self.get_snapshot_builder().await)
     }
 
     async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {
-        self.since_snapshot = 0;
+        self.compaction.begin();
         SnapshotBuilder {
-            nodes: self.snapshot_nodes.clone(),
+            compaction: self.compaction.clone(),
+            began: Instant::now(),
             tree: self.tree.clone(),
             meta: SnapshotMeta {
                 last_log_id: self.applied,
@@ -244,9 +269,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let old = std::mem::replace(&mut self.tree, body.tree);
         self.applied = meta.last_log_id;
         self.membership = meta.last_membership.clone();
-        self.since_snapshot = 0;
-        self.snapshot_nodes
-            .store(self.tree.node_count() as u64, Ordering::Relaxed);
+        self.compaction
+            .installed(self.applied.map(|l| l.index), bytes.len() as u64);
         self.publish();
         if let Some(gate) = &self.gate {
             let index = self.applied.as_ref().map_or(0, |l| l.index);

@@ -1,6 +1,7 @@
 //! A running member of a store: the Raft instance, its storage, and the queue
 //! through which the NIF submits commands without blocking a scheduler.
 
+use crate::compaction::{self, BuildReport, Compaction, CompactionState, SnapshotRules};
 use crate::effects::{EffectSinkRef, Gate};
 use crate::forward::{forward_batch, role, InFlight, Role, Route};
 use crate::log_store::LogStore;
@@ -32,8 +33,10 @@ pub struct StoreConfig {
     pub dir: PathBuf,
     /// The Erlang node this member runs on; its Raft node id derives from it.
     pub node_name: String,
-    /// Take a snapshot after this many applied entries (SPEC `snapshot_interval`).
-    pub snapshot_interval: u64,
+    /// When to snapshot (SPEC `snapshot_interval`, `snapshot_time_interval`,
+    /// `unreleased_command_footprint_threshold`, and the log's ratio to the
+    /// snapshot).
+    pub snapshots: SnapshotRules,
     /// Preallocated size of each log segment.
     pub segment_bytes: u64,
     /// How long `open` may wait for the member to be ready.
@@ -63,7 +66,7 @@ impl StoreConfig {
         StoreConfig {
             dir,
             node_name,
-            snapshot_interval: 4096,
+            snapshots: SnapshotRules::default(),
             segment_bytes: 16 << 20,
             open_timeout: Duration::from_secs(30),
             join: false,
@@ -125,6 +128,8 @@ pub struct Store {
     incoming: IncomingSnapshot,
     /// Holds replies until the store process carried out their effects.
     gate: Option<Arc<Gate>>,
+    /// When to snapshot.
+    compaction: Arc<Compaction>,
 }
 
 impl Store {
@@ -135,7 +140,14 @@ impl Store {
         let log_dir = cfg.dir.join("log");
         let (log, mut warnings) = LogStore::open(&log_dir, cfg.segment_bytes)?;
         let snapshot_dir = Arc::new(SnapshotDir::new(cfg.dir.join("snapshot")));
-        let sm = StateMachine::open(snapshot_dir.clone(), cfg.effects.clone())?;
+        warnings.extend(snapshot::remove_unfinished(snapshot_dir.path())?);
+        let sm = StateMachine::open(
+            snapshot_dir.clone(),
+            cfg.effects.clone(),
+            cfg.snapshots.clone(),
+            log.clone(),
+        )?;
+        let compaction = sm.compaction();
         warnings.extend(recovery::check(
             &log.recovered(),
             sm.applied_index(),
@@ -159,7 +171,8 @@ impl Store {
             election_timeout_min: 300,
             election_timeout_max: 600,
             heartbeat_interval: 60,
-            snapshot_policy: SnapshotPolicy::LogsSinceLast(cfg.snapshot_interval.max(1)),
+            // openraft asks every `interval` entries; `compaction` decides.
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(cfg.snapshots.interval.max(1)),
             // Entries are kept decoded in memory until purged: keep few.
             max_in_snapshot_log_to_keep: 0,
             // An isolated member must not raise its term and unseat the
@@ -209,6 +222,7 @@ impl Store {
                 gate.sink().clone(),
             ));
         }
+        runtime().spawn(compaction::run_timer(raft.clone(), compaction.clone()));
         let (queue, rx) = mpsc::unbounded_channel();
         runtime().spawn(propose(
             raft.clone(),
@@ -231,6 +245,7 @@ impl Store {
                 transport,
                 incoming: IncomingSnapshot::default(),
                 gate,
+                compaction,
             },
             warnings,
         ))
@@ -302,6 +317,24 @@ impl Store {
             .borrow_watched()
             .snapshot
             .map(|l| l.index)
+    }
+
+    /// Builds a snapshot of the tree as of now (everything applied before
+    /// the call) and returns once it is durable; a build under way is
+    /// waited for first. For benchmarks, tests and operators: snapshots are
+    /// otherwise taken by the rules in [`SnapshotRules`].
+    pub async fn snapshot(&self, timeout: Duration) -> Result<BuildReport, String> {
+        compaction::build_now(&self.raft, &self.compaction, timeout).await
+    }
+
+    /// What the log and the newest snapshot hold now.
+    pub fn compaction_state(&self) -> CompactionState {
+        self.compaction.state()
+    }
+
+    /// Snapshot builds finished so far on this member.
+    pub fn snapshot_builds(&self) -> u64 {
+        self.compaction.subscribe().borrow().finished
     }
 
     /// Waits until this member has applied every entry committed before the

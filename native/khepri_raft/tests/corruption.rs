@@ -16,7 +16,7 @@ const SEGMENT_BYTES: u64 = 16 * 1024;
 
 fn config(dir: &Path, snapshot_interval: u64) -> StoreConfig {
     let mut cfg = StoreConfig::new(dir.to_path_buf(), "test@localhost".into());
-    cfg.snapshot_interval = snapshot_interval;
+    cfg.snapshots.interval = snapshot_interval;
     cfg.segment_bytes = SEGMENT_BYTES;
     cfg.open_timeout = Duration::from_secs(20);
     cfg

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 async fn open(dir: &Path, snapshot_interval: u64) -> Store {
     let mut cfg = StoreConfig::new(dir.to_path_buf(), "test@localhost".into());
-    cfg.snapshot_interval = snapshot_interval;
+    cfg.snapshots.interval = snapshot_interval;
     cfg.segment_bytes = 64 * 1024;
     cfg.open_timeout = Duration::from_secs(20);
     Store::open(cfg).await.expect("store opens").0

@@ -10,6 +10,8 @@ pub fn key(i: u64) -> Vec<NodeId> {
 }
 
 /// A put of key `i` holding `i`'s little-endian bytes.
+// Not every test binary writes these.
+#[allow(dead_code)]
 pub fn put(i: u64) -> Command {
     Command::Put {
         pattern: key(i).into_iter().map(Component::Name).collect(),
