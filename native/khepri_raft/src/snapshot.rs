@@ -84,8 +84,7 @@ fn header(crc: u32, len: u64) -> [u8; HEADER] {
 /// atomically, as [`encode`] would encode it; returns the file's size.
 pub fn write(dir: &Path, meta: &SnapshotMeta, tree: &Tree) -> io::Result<u64> {
     fs::create_dir_all(dir)?;
-    let tmp = dir.join(TMP);
-    let file = File::create(&tmp)?;
+    let file = File::create(dir.join(TMP))?;
     let mut paced = Paced {
         file: &file,
         at: HEADER as u64,
@@ -114,23 +113,30 @@ pub fn write(dir: &Path, meta: &SnapshotMeta, tree: &Tree) -> io::Result<u64> {
     file.write_all_at(&header(paced.crc, len), 0)?;
     file.sync_all()?;
     drop(file);
+    replace(dir)?;
+    Ok(HEADER as u64 + len)
+}
+
+/// Makes the durable temporary file of `dir` its snapshot: renamed over the
+/// previous one, then the directory fsynced. The previous snapshot keeps a
+/// second name until then, and is released a step at a time: freeing tens
+/// of megabytes at once (with online discard, inside the rename) held the
+/// disk up ~10 ms, and the log's appends with it.
+fn replace(dir: &Path) -> io::Result<()> {
     let path = dir.join(FILE);
     let old = dir.join(OLD);
-    // The previous snapshot keeps a second name until the new one replaced
-    // it, then is released a step at a time: freeing tens of megabytes at
-    // once (with online discard, in the rename) held the disk up ~10 ms.
     release(&old)?;
     let kept = match fs::hard_link(&path, &old) {
         Ok(()) => true,
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
         Err(e) => return Err(e),
     };
-    fs::rename(&tmp, &path)?;
+    fs::rename(dir.join(TMP), &path)?;
     File::open(dir)?.sync_all()?;
     if kept {
         release(&old)?;
     }
-    Ok(HEADER as u64 + len)
+    Ok(())
 }
 
 /// Removes the file at `path`, if any, shrinking it a step at a time first.
@@ -179,6 +185,15 @@ impl Paced<'_> {
 
 /// Decodes and checks snapshot bytes; `origin` names them in errors.
 pub fn decode(bytes: &[u8], origin: &Path) -> io::Result<SnapshotBody> {
+    let (meta, image) = check(bytes, origin)?;
+    let tree =
+        khepri_core::image::decode(&bytes[image..]).map_err(|e| invalid(origin, image, e))?;
+    Ok(SnapshotBody { meta, tree })
+}
+
+/// Checks snapshot bytes (header, length, checksum) and decodes their
+/// metadata; returns it and the offset of the tree image.
+fn check(bytes: &[u8], origin: &Path) -> io::Result<(SnapshotMeta, usize)> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err(invalid(origin, 0, "not a khepri-rs snapshot"));
     }
@@ -202,21 +217,17 @@ pub fn decode(bytes: &[u8], origin: &Path) -> io::Result<SnapshotBody> {
         .ok_or_else(|| invalid(origin, HEADER, "truncated metadata"))?;
     let meta = rmp_serde::from_slice(&body[4..4 + meta_len])
         .map_err(|e| invalid(origin, HEADER + 4, e))?;
-    let tree = khepri_core::image::decode(&body[4 + meta_len..])
-        .map_err(|e| invalid(origin, HEADER + 4 + meta_len, e))?;
-    Ok(SnapshotBody { meta, tree })
+    Ok((meta, HEADER + 4 + meta_len))
 }
 
 /// Stores `bytes` (from [`encode`]) as the snapshot of `dir`, atomically.
 pub fn store(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    let tmp = dir.join(TMP);
-    let mut f = File::create(&tmp)?;
+    let mut f = File::create(dir.join(TMP))?;
     f.write_all(bytes)?;
     f.sync_all()?;
     drop(f);
-    fs::rename(&tmp, dir.join(FILE))?;
-    File::open(dir)?.sync_all()
+    replace(dir)
 }
 
 /// A member's snapshot directory, closed for writing when the member stops:
@@ -285,6 +296,18 @@ pub fn remove_unfinished(dir: &Path) -> io::Result<Option<String>> {
 /// Where the snapshot of `dir` is stored.
 pub fn file_path(dir: &Path) -> PathBuf {
     dir.join(FILE)
+}
+
+/// Reads the snapshot file of `dir` with its metadata, checked but not
+/// decoded: what a follower is sent (it decodes the tree when it installs
+/// it), without decoding a whole tree here first.
+pub fn read(dir: &Path) -> io::Result<Option<(SnapshotMeta, Vec<u8>)>> {
+    let path = file_path(dir);
+    match fs::read(&path) {
+        Ok(bytes) => Ok(Some((check(&bytes, &path)?.0, bytes))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Reads the snapshot of `dir`: `Ok(None)` when there is none, an error naming

@@ -285,8 +285,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, io::Error> {
         Ok(
-            snapshot::load(self.snapshot_dir.path())?.map(|(body, bytes)| Snapshot {
-                meta: body.meta,
+            snapshot::read(self.snapshot_dir.path())?.map(|(meta, bytes)| Snapshot {
+                meta,
                 snapshot: Cursor::new(bytes),
             }),
         )
