@@ -152,16 +152,21 @@ async fn the_time_rule_waits_for_its_footprint() {
     store.shutdown().await;
 }
 
+/// Rules under which a member never snapshots by itself.
+fn on_demand_only() -> SnapshotRules {
+    SnapshotRules {
+        interval: 1_000_000,
+        time_interval: Duration::MAX,
+        ..SnapshotRules::default()
+    }
+}
+
 /// `snapshot` covers everything applied before the call, even with rules
 /// that would never snapshot, and the log behind it is purged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_on_demand_covers_what_was_applied() {
     let dir = tempfile::tempdir().unwrap();
-    let rules = SnapshotRules {
-        interval: 1_000_000,
-        time_interval: Duration::MAX,
-        ..SnapshotRules::default()
-    };
+    let rules = on_demand_only();
     let store = open(dir.path(), rules.clone()).await;
     write_all(&store, (0..3_000).map(|i| put(i, 1)).collect()).await;
     let index = store.applied_index();
@@ -195,11 +200,7 @@ async fn a_snapshot_on_demand_covers_what_was_applied() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unfinished_snapshot_file_is_removed() {
     let dir = tempfile::tempdir().unwrap();
-    let rules = SnapshotRules {
-        interval: 1_000_000,
-        time_interval: Duration::MAX,
-        ..SnapshotRules::default()
-    };
+    let rules = on_demand_only();
     let store = open(dir.path(), rules.clone()).await;
     write_all(&store, (0..500).map(|i| put(i, 1)).collect()).await;
     let report = store.snapshot(Duration::from_secs(20)).await.unwrap();
