@@ -42,6 +42,9 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 << 20;
 /// File-name suffix of segment files.
 pub const SEGMENT_SUFFIX: &str = ".seg";
+/// Added to the name of a segment file taken out of the log by
+/// [`SegmentedLog::retire_upto`].
+pub const RETIRED_SUFFIX: &str = ".retired";
 
 /// How much of a segment the recovery scan reads at a time.
 const SCAN_CHUNK: usize = 1 << 20;
@@ -939,6 +942,37 @@ impl SegmentedLog {
             self.segments.remove(0);
         }
         Ok(())
+    }
+
+    /// Like [`purge_upto`](Self::purge_upto), but each segment file goes
+    /// out of the log by a rename to `<name>`[`RETIRED_SUFFIX`] (then a
+    /// directory fsync, oldest first) instead of being removed; returns the
+    /// retired files, for the caller to free later, off the append path.
+    /// Removing a file frees all its blocks at once, which with online
+    /// discard held the disk ~4 ms per 16 MiB segment. [`open`](Self::open)
+    /// ignores retired files.
+    pub fn retire_upto(&mut self, index: u64) -> Result<Vec<PathBuf>, LogError> {
+        self.check_usable()?;
+        let mut retired = Vec::new();
+        while let Some(seg) = self.segments.first() {
+            if seg.last() > index {
+                break;
+            }
+            let path = seg.path.clone();
+            let mut name = path.clone().into_os_string();
+            name.push(RETIRED_SUFFIX);
+            let to = PathBuf::from(name);
+            if let Err(e) = fs::rename(&path, &to)
+                .map_err(io_err(&path))
+                .and_then(|()| self.sync_dir())
+            {
+                self.poisoned = true;
+                return Err(e);
+            }
+            self.segments.remove(0);
+            retired.push(to);
+        }
+        Ok(retired)
     }
 
     /// Reads one record back from disk, verifying its checksum. `Ok(None)` if

@@ -536,6 +536,32 @@ fn bytes_after_counts_the_frames_of_later_records() {
     );
 }
 
+/// Retiring takes the same segments out of the log as purging, under new
+/// names that a reopen ignores.
+#[test]
+fn retired_segments_leave_the_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let files = fill(dir, 200);
+    let (mut log, _) = open(dir);
+    let retired = log.retire_upto(seg_first(&files[2]) + 1).unwrap();
+    assert_eq!(segs(dir), files[2..].to_vec());
+    assert_eq!(retired.len(), 2);
+    for (r, f) in retired.iter().zip(&files) {
+        assert_eq!(
+            r.file_name().unwrap().to_str().unwrap(),
+            format!("{}.retired", f.file_name().unwrap().to_str().unwrap())
+        );
+        assert_eq!(fs::metadata(r).unwrap().len(), SEG);
+    }
+    assert_eq!(log.first_index(), Some(seg_first(&files[2])));
+    drop(log);
+    let (log, rec) = open(dir);
+    assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
+    assert_eq!(rec.records, expected(seg_first(&files[2])..=200));
+    assert_eq!(log.first_index(), Some(seg_first(&files[2])));
+}
+
 #[test]
 fn purge_removes_only_whole_old_segments() {
     let tmp = tempfile::tempdir().unwrap();

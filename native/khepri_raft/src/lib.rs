@@ -11,6 +11,7 @@ pub mod membership;
 pub mod network;
 pub mod node_name;
 pub mod recovery;
+mod release;
 pub mod responder;
 pub mod rpc;
 pub mod runtime;

@@ -6,8 +6,9 @@
 //! back from disk, so memory does not grow with the log between snapshots.
 
 use crate::flusher::Flusher;
+use crate::release::release;
 use crate::types::{Entry, LogId, TypeConfig, Vote};
-use khepri_log::{read_small, write_atomic, LogConfig, SegmentedLog};
+use khepri_log::{read_small, write_atomic, LogConfig, SegmentedLog, RETIRED_SUFFIX};
 use openraft::entry::RaftEntry;
 use openraft::storage::{IOFlushed, LogState, RaftLogStorage};
 use openraft::{OptionalSend, RaftLogReader};
@@ -80,6 +81,18 @@ fn read_meta<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> io::Resu
     }
 }
 
+/// Removes the segment files a purge took out of the log and had not freed
+/// yet when the member stopped.
+fn remove_retired(dir: &Path) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.to_str().is_some_and(|p| p.ends_with(RETIRED_SUFFIX)) {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
 fn write_meta<T: serde::Serialize>(dir: &Path, name: &str, value: &T) -> io::Result<()> {
     let bytes = rmp_serde::to_vec(value).map_err(io::Error::other)?;
     write_atomic(dir, name, &bytes)
@@ -90,6 +103,7 @@ impl LogStore {
     /// the warnings of recovery (a torn tail that was dropped, for instance).
     pub fn open(dir: &Path, segment_bytes: u64) -> io::Result<(LogStore, Vec<String>)> {
         std::fs::create_dir_all(dir)?;
+        remove_retired(dir)?;
         let (log, recovery) = SegmentedLog::open(dir, LogConfig { segment_bytes })
             .map_err(|e| io::Error::other(e.to_string()))?;
         let vote: Option<Vote> = read_meta(dir, VOTE_FILE)?;
@@ -398,10 +412,19 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         // Record the purge point first: after a crash mid-purge, entries below
         // it are ignored rather than taken for a gap.
         write_meta(&inner.dir, PURGED_FILE, &log_id)?;
-        inner
+        let retired = inner
             .log()?
-            .purge_upto(log_id.index())
+            .retire_upto(log_id.index())
             .map_err(|e| io::Error::other(e.to_string()))?;
+        // Freed off the append path, a step at a time (see `release`); a
+        // file left by a stop or a crash is removed at the next open.
+        if !retired.is_empty() {
+            tokio::task::spawn_blocking(move || {
+                for path in retired {
+                    let _ = release(&path);
+                }
+            });
+        }
         while inner
             .entries
             .front()

@@ -13,6 +13,7 @@
 //! of a large tree is never whole in memory, and the log's fdatasync never
 //! waits behind tens of megabytes of snapshot on their way to the disk.
 
+use crate::release::release;
 use crate::sys;
 use crate::types::SnapshotMeta;
 use khepri_core::Tree;
@@ -137,25 +138,6 @@ fn replace(dir: &Path) -> io::Result<()> {
         release(&old)?;
     }
     Ok(())
-}
-
-/// Removes the file at `path`, if any, shrinking it a step at a time first.
-fn release(path: &Path) -> io::Result<()> {
-    const STEP: u64 = 1 << 20;
-    let file = match fs::OpenOptions::new().write(true).open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    let mut len = file.metadata()?.len();
-    while len > STEP {
-        len -= STEP;
-        file.set_len(len)?;
-        // Lets the log's writes in between.
-        std::thread::sleep(std::time::Duration::from_micros(500));
-    }
-    drop(file);
-    fs::remove_file(path)
 }
 
 /// Appends to a file while keeping its writeback at most two chunks behind.
