@@ -83,7 +83,7 @@
 -export([start/0, main/1]).
 %% The toolkit of the phase modules (bench/khepri_bench_*.erl).
 -export([hist_new/0, hist_add/2, stats/2, fill/7, payload/1, print/1, num/2,
-         rss_bytes/0, dir_bytes/1, to_secs/1, guarded/3]).
+         rss_bytes/0, dir_bytes/1, to_secs/1, guarded/3, cpu/0, other_cpu_pct/2]).
 
 -define(STORE, khepri_bench).
 -define(TAB, khepri_bench_kv).
@@ -1001,6 +1001,32 @@ rss_bytes() ->
     {match, [Kb]} = re:run(Bin, "VmRSS:\\s+(\\d+) kB",
                            [{capture, all_but_first, list}]),
     list_to_integer(Kb) * 1024.
+
+%% @doc CPU time of the whole machine and of this OS process, in clock ticks
+%% (/proc/stat, /proc/self/stat): what other processes took meanwhile
+%% tells how quiet the machine was.
+cpu() ->
+    {ok, Stat} = file:read_file("/proc/stat"),
+    [Line | _] = binary:split(Stat, <<"\n">>),
+    [<<"cpu">> | Fields] = [case F of
+                                <<"cpu">> -> F;
+                                _ -> binary_to_integer(F)
+                            end || F <- binary:split(Line, <<" ">>, [global, trim_all])],
+    %% guest time is already counted in user time.
+    [User, Nice, System, Idle, IoWait, Irq, SoftIrq, Steal | _] = Fields,
+    {ok, Self} = file:read_file("/proc/self/stat"),
+    %% Fields after the command name (which may hold spaces): utime, stime
+    %% are the 14th and 15th of the line, the 12th and 13th after ")".
+    [_, After] = binary:split(Self, <<") ">>),
+    Own = lists:sublist(binary:split(After, <<" ">>, [global]), 12, 2),
+    Busy = User + Nice + System + Irq + SoftIrq + Steal,
+    #{busy => Busy, all => Busy + Idle + IoWait,
+      own => lists:sum([binary_to_integer(F) || F <- Own])}.
+
+%% @doc Percent of the machine's CPU used by other processes between two
+%% cpu() samples: how quiet the machine was during a phase.
+other_cpu_pct(#{busy := B0, all := A0, own := O0}, #{busy := B1, all := A1, own := O1}) ->
+    100 * max(0, (B1 - B0) - (O1 - O0)) / max(1, A1 - A0).
 
 dir_bytes(Dir) ->
     filelib:fold_files(Dir, ".*", true,

@@ -59,10 +59,10 @@ measure(Keys, Builds) ->
           || _ <- lists:seq(1, ?WRITERS)],
     timer:sleep(?WARMUP_MS),
     ok = atomics:put(Gen, 1, 2),
-    Cpu0 = cpu(),
+    Cpu0 = khepri_bench:cpu(),
     Windows = [build(Gen) || _ <- lists:seq(1, Builds)],
     timer:sleep(?IDLE_MS),
-    Cpu1 = cpu(),
+    Cpu1 = khepri_bench:cpu(),
     ok = atomics:put(Stop, 1, 1),
     Results = [receive
                    {done, P, R} -> erlang:demonitor(Ref, [flush]), R;
@@ -85,35 +85,10 @@ measure(Keys, Builds) ->
                 {build_ms_max, lists:last(Sorted)},
                 {window_ms_mean, BuildMs / Builds},
                 {snapshot_mib, maps:get(bytes, hd(Reports)) / (1 bsl 20)},
-                {other_cpu_pct, others(Cpu0, Cpu1)},
+                {other_cpu_pct, khepri_bench:other_cpu_pct(Cpu0, Cpu1)},
                 {p99_ratio, ratio(During, Outside)}]},
     [khepri_bench:print(R) || R <- Rows ++ [Summary]],
     Rows ++ [Summary].
-
-%% CPU time of the whole machine and of this OS process, in clock ticks
-%% (/proc/stat, /proc/self/stat): what other processes took meanwhile
-%% tells how quiet the machine was.
-cpu() ->
-    {ok, Stat} = file:read_file("/proc/stat"),
-    [Line | _] = binary:split(Stat, <<"\n">>),
-    [<<"cpu">> | Fields] = [case F of
-                                <<"cpu">> -> F;
-                                _ -> binary_to_integer(F)
-                            end || F <- binary:split(Line, <<" ">>, [global, trim_all])],
-    %% guest time is already counted in user time.
-    [User, Nice, System, Idle, IoWait, Irq, SoftIrq, Steal | _] = Fields,
-    {ok, Self} = file:read_file("/proc/self/stat"),
-    %% Fields after the command name (which may hold spaces): utime, stime
-    %% are the 14th and 15th of the line, the 12th and 13th after ")".
-    [_, After] = binary:split(Self, <<") ">>),
-    Own = lists:sublist(binary:split(After, <<" ">>, [global]), 12, 2),
-    Busy = User + Nice + System + Irq + SoftIrq + Steal,
-    #{busy => Busy, all => Busy + Idle + IoWait,
-      own => lists:sum([binary_to_integer(F) || F <- Own])}.
-
-%% Percent of the machine's CPU used by other processes between two cpu().
-others(#{busy := B0, all := A0, own := O0}, #{busy := B1, all := A1, own := O1}) ->
-    100 * max(0, (B1 - B0) - (O1 - O0)) / max(1, A1 - A0).
 
 ratio(During, Outside) ->
     case {proplists:get_value(p99_us, During), proplists:get_value(p99_us, Outside)} of
@@ -200,7 +175,7 @@ section(Rows) ->
                              Num(p99_us, Fs, 1), Num(max_us, Fs, 0), Num(n, Fs, 0)])
               || {Building, _, Fs} <- lists:keysort(1, Puts)],
              io_lib:format(
-               "~np99 during / p99 outside: **~ts×**. Build (tree captured to "
+               "~np99 during / p99 without: **~ts×**. Build (tree captured to "
                "directory fsynced, as the engine timed it): median ~ts ms, "
                "min ~ts, max ~ts; window seen by the caller ~ts ms on average; "
                "snapshot file ~ts MiB. Other processes used ~ts% of the "
