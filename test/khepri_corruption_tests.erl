@@ -103,6 +103,15 @@ missing_segment_test_() ->
             RestoreLast = backup(Last),
             ok = file:delete(Last),
             ?assertNotEqual(nomatch, string:find(refused(S, DataDir), <<"missing">>)),
+            %% and as a kill -9 leaves it, without the committed index a
+            %% clean stop writes: the segment before says one followed it
+            Committed = filename:join([Dir, "log", "committed"]),
+            RestoreCommitted = backup(Committed),
+            ok = file:delete(Committed),
+            Killed = refused(S, DataDir),
+            assert_names(Killed, lists:nth(length(Segments) - 1, Segments)),
+            assert_names(Killed, Last),
+            ok = RestoreCommitted(),
             ok = RestoreLast(),
             {ok, S} = khepri:start(DataDir, S),
             [?assertEqual({ok, Value}, khepri:get(S, key(N))) || N <- lists:seq(1, ?KEYS)]

@@ -16,7 +16,11 @@
 //! - every segment holds at least one record (empty ones are never left
 //!   behind), so segment names alone give the index layout;
 //! - segments are removed newest-first by truncation and oldest-first by
-//!   purging, so an interrupted removal still leaves contiguous segments.
+//!   purging, so an interrupted removal still leaves contiguous segments;
+//! - once a new segment is on disk, the one before it is marked as followed
+//!   (see [`SUCCESSOR_MARK`]), and truncation clears the mark before it
+//!   removes the segment that follows, so a last segment carrying the mark
+//!   means later segments were lost.
 
 #![warn(missing_docs)]
 
@@ -45,6 +49,18 @@ pub const SEGMENT_SUFFIX: &str = ".seg";
 /// Added to the name of a segment file taken out of the log by
 /// [`SegmentedLog::retire_upto`].
 pub const RETIRED_SUFFIX: &str = ".retired";
+
+/// Written at [`SUCCESSOR_OFFSET`] of a segment's header once the next
+/// segment is durable. Bytes 28..32 are outside the header checksum, so the
+/// mark is one small write to a closed segment that cannot spoil its header;
+/// any other value there (zero in segments never followed) means unmarked.
+pub const SUCCESSOR_MARK: [u8; 4] = *b"NEXT";
+/// Offset of [`SUCCESSOR_MARK`] in the segment header.
+pub const SUCCESSOR_OFFSET: u64 = 28;
+
+/// Why an empty last segment after a marked one is refused: the mark is set
+/// only once the new segment's header and first records are durable.
+const DAMAGED_SUCCESSOR: &str = "the segment before it is marked as followed, which happens only once this one's first records are durable: they are damaged, not an interrupted append";
 
 /// How much of a segment the recovery scan reads at a time.
 const SCAN_CHUNK: usize = 1 << 20;
@@ -281,8 +297,16 @@ fn encode_header(first: u64) -> [u8; SEGMENT_HEADER_LEN as usize] {
     h[16..24].copy_from_slice(&first.to_le_bytes());
     let crc = crc32c::crc32c(&h[0..24]);
     h[24..28].copy_from_slice(&crc.to_le_bytes());
-    // 28..32 reserved, zero.
+    // 28..32: the successor mark, zero until a later segment exists.
     h
+}
+
+/// Sets or clears the successor mark of a segment and makes it durable.
+fn set_successor_mark(file: &File, path: &Path, followed: bool) -> Result<(), LogError> {
+    let bytes = if followed { SUCCESSOR_MARK } else { [0; 4] };
+    file.write_all_at(&bytes, SUCCESSOR_OFFSET)
+        .and_then(|()| file.sync_data())
+        .map_err(io_err(path))
 }
 
 enum Header {
@@ -576,6 +600,8 @@ impl SegmentedLog {
 
         let count = found.len();
         let mut expected: Option<u64> = None;
+        // Whether the last segment kept so far was marked as followed.
+        let mut last_followed = false;
         for (i, (first, path)) in found.into_iter().enumerate() {
             let is_last = i + 1 == count;
             if let Some(e) = expected {
@@ -600,6 +626,7 @@ impl SegmentedLog {
                 offset,
                 reason,
             };
+            let followed = head.get(SUCCESSOR_OFFSET as usize..) == Some(&SUCCESSOR_MARK[..]);
             match decode_header(&head) {
                 Header::Valid(h) if h == first => {}
                 Header::Valid(h) => {
@@ -607,6 +634,9 @@ impl SegmentedLog {
                         16,
                         format!("header says first index {h}, file name says {first}"),
                     ))
+                }
+                Header::Unwritten if is_last && last_followed => {
+                    return Err(corrupt(0, DAMAGED_SUCCESSOR.into()));
                 }
                 Header::Unwritten if is_last => {
                     // Created by an append that crashed before its first
@@ -672,6 +702,9 @@ impl SegmentedLog {
                         "segment holds no records".into(),
                     ));
                 }
+                if last_followed {
+                    return Err(corrupt(SEGMENT_HEADER_LEN, DAMAGED_SUCCESSOR.into()));
+                }
                 rec.warnings.push(format!(
                     "removed {}: no complete record in it (interrupted append)",
                     path.display()
@@ -694,6 +727,7 @@ impl SegmentedLog {
                     .enumerate()
                     .map(|(k, p)| (first + k as u64, p)),
             );
+            last_followed = followed;
             log.segments.push(Segment {
                 path,
                 file,
@@ -701,6 +735,17 @@ impl SegmentedLog {
                 offsets: scan.offsets,
                 write_off: scan.write_off,
                 capacity: file_len,
+            });
+        }
+        if let Some(tail) = log.segments.last().filter(|_| last_followed) {
+            let next = tail.last().saturating_add(1);
+            return Err(LogError::Corrupt {
+                path: tail.path.clone(),
+                offset: SUCCESSOR_OFFSET,
+                reason: format!(
+                    "marked as followed by a later segment, but {} is missing: records from index {next} on are lost",
+                    tail.path.with_file_name(segment_name(next)).display()
+                ),
             });
         }
 
@@ -876,6 +921,9 @@ impl SegmentedLog {
                 // Before any later segment is created, so a crash can never
                 // leave a later segment without this one.
                 self.sync_dir()?;
+                if let Some(prev) = self.segments.last() {
+                    set_successor_mark(&prev.file, &prev.path, true)?;
+                }
                 self.segments.push(Segment {
                     path,
                     file,
@@ -907,6 +955,16 @@ impl SegmentedLog {
                 break;
             }
             let path = seg.path.clone();
+            // Unmarked first: a crash between the two leaves a segment
+            // that is followed but unmarked, never marked with none after.
+            if let Some(prev) = self
+                .segments
+                .len()
+                .checked_sub(2)
+                .map(|i| &self.segments[i])
+            {
+                set_successor_mark(&prev.file, &prev.path, false)?;
+            }
             self.remove_segment_file(&path)?;
             self.segments.pop();
         }

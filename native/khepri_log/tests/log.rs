@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use khepri_log::{
     frame_crc, read_small, write_atomic, LogConfig, LogError, SegmentedLog, FRAME_HEADER_LEN,
-    SEGMENT_HEADER_LEN,
+    SEGMENT_HEADER_LEN, SUCCESSOR_MARK, SUCCESSOR_OFFSET,
 };
 
 const SEG: u64 = 4096;
@@ -453,6 +453,79 @@ fn missing_middle_segment_is_a_gap() {
     }
 }
 
+/// What a crash cannot explain: the newest segments gone while the one
+/// before them says a later one was durable.
+#[test]
+fn missing_last_segments_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let files = fill(dir, 200);
+    assert!(files.len() >= 4);
+    let mark = |path: &Path| {
+        let mut b = [0u8; 4];
+        fs::File::open(path)
+            .unwrap()
+            .read_exact_at(&mut b, SUCCESSOR_OFFSET)
+            .unwrap();
+        b == SUCCESSOR_MARK
+    };
+    let (last, rest) = files.split_last().unwrap();
+    assert!(rest.iter().all(|p| mark(p)) && !mark(last));
+    for lost in [1, 2] {
+        let keep = files.len() - lost;
+        let saved: Vec<Vec<u8>> = files[keep..].iter().map(|p| fs::read(p).unwrap()).collect();
+        files[keep..]
+            .iter()
+            .for_each(|p| fs::remove_file(p).unwrap());
+        let tail = &files[keep - 1];
+        match SegmentedLog::open(dir, cfg()) {
+            Err(e @ LogError::Corrupt { .. }) => {
+                let LogError::Corrupt { path, offset, .. } = &e else {
+                    unreachable!()
+                };
+                assert_eq!((path, *offset), (tail, SUCCESSOR_OFFSET));
+                let text = e.to_string();
+                assert!(text.contains(&files[keep].display().to_string()), "{text}");
+            }
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+        for (p, bytes) in files[keep..].iter().zip(saved) {
+            fs::write(p, bytes).unwrap();
+        }
+        let (_, rec) = open(dir);
+        assert_eq!(rec.records, expected(1..=200));
+    }
+    // The first record of the newest segment damaged: it was durable before
+    // the mark was set, so this is damage too, and nothing is removed.
+    let first = seg_first(last);
+    flip_byte(last, frame_offset(first, first) + FRAME_HEADER_LEN as u64);
+    assert!(matches!(
+        SegmentedLog::open(dir, cfg()),
+        Err(LogError::Corrupt { .. })
+    ));
+    assert_eq!(segs(dir), files);
+}
+
+/// Truncation clears the mark of the segment it makes the last one, before
+/// it removes the segment after it.
+#[test]
+fn truncation_unmarks_the_new_last_segment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let files = fill(dir, 200);
+    let (mut log, _) = open(dir);
+    log.truncate_from(seg_first(&files[2])).unwrap();
+    drop(log);
+    let (mut log, rec) = open(dir);
+    assert_eq!(rec.records.len() as u64, seg_first(&files[2]) - 1);
+    // Appending rolls to a new segment again, which marks the old one.
+    append_range(&mut log, seg_first(&files[2])..=200, payload);
+    drop(log);
+    assert_eq!(segs(dir), files);
+    let (_, rec) = open(dir);
+    assert_eq!(rec.records, expected(1..=200));
+}
+
 #[test]
 fn truncate_within_and_across_segments() {
     let tmp = tempfile::tempdir().unwrap();
@@ -614,13 +687,17 @@ fn unwritten_last_segment_is_removed() {
         assert!(!stray.exists());
         assert_eq!(log.last_index(), Some(50));
     }
-    // A last segment whose only record is torn goes as well.
+    // A last segment whose only record is torn goes as well, when the
+    // crash came before its first write was synced, that is before the
+    // segment before it was marked as followed.
     let (mut log, _) = open(dir);
     let big = vec![7u8; 5000];
     log.append(&[(51, &big[..])]).unwrap();
     drop(log);
     let big_seg = dir.join(format!("{:020}.seg", 51));
     zero_range(&big_seg, SEGMENT_HEADER_LEN + 100, SEGMENT_HEADER_LEN + 200);
+    let before = segs(dir)[segs(dir).len() - 2].clone();
+    zero_range(&before, SUCCESSOR_OFFSET, SUCCESSOR_OFFSET + 4);
     let (log, rec) = open(dir);
     assert_eq!(rec.records, expected(1..=50));
     assert_eq!(rec.warnings.len(), 2, "{:?}", rec.warnings);
