@@ -50,8 +50,33 @@ run(Measure, StoreId, O) ->
     Lookups = lists:append([[Lookup(bench_proj_by_name, R), Lookup(bench_plain, R)]
                             || R <- [1, 2]]),
     ets:delete(Plain),
+    Floor = ets_floor(ets:info(bench_proj_by_name, size)),
     ok = khepri:unregister_projections(StoreId, all),
-    Rounds ++ Lookups.
+    Rounds ++ Lookups ++ [Floor].
+
+%% What the three projections' table writes cost by themselves: the same
+%% records inserted by one process into three tables of the same types and
+%% options, first filled to the projections' size. No implementation can
+%% make a projected put cheaper than this.
+ets_floor(Size) ->
+    Tables = [ets:new(floor_by_name, [set, {keypos, 2}, {read_concurrency, true}]),
+              ets:new(floor_sorted, [ordered_set, {keypos, 2}]),
+              ets:new(floor_numbers, [set])],
+    Insert = fun(N) ->
+                     Name = <<"floor-", (integer_to_binary(N))/binary>>,
+                     [A, B, C] = Tables,
+                     true = ets:insert(A, {queue, Name, N}),
+                     true = ets:insert(B, {queue, Name, N}),
+                     true = ets:insert(C, {N, Name})
+             end,
+    lists:foreach(Insert, lists:seq(1, Size)),
+    Puts = 200000,
+    T0 = erlang:monotonic_time(),
+    lists:foreach(Insert, lists:seq(Size + 1, Size + Puts)),
+    Us = erlang:convert_time_unit(erlang:monotonic_time() - T0, native, nanosecond) / 1000,
+    lists:foreach(fun ets:delete/1, Tables),
+    {khepri, proj_ets_floor, [{table_size, Size}],
+     [{us_per_put, Us / Puts}, {cores, erlang:system_info(schedulers_online)}]}.
 
 register(StoreId) ->
     Pattern = [bench_proj, {if_name_matches, any, undefined}],
@@ -87,8 +112,29 @@ section(Rows) ->
              [line("ets:lookup, 1 client", proplists:get_value(round, P),
                    atom_to_list(proplists:get_value(table, P)), Fs)
               || {P, Fs} <- Lookups],
-             "\n"]
+             "\n",
+             floor_text(Puts, [{P, Fs} || {khepri, proj_ets_floor, P, Fs} <- Rows])]
     end.
+
+%% The least drop any implementation could show: a put without projections
+%% costs Cores / ops_s of machine time at that throughput (the put path is
+%% CPU-bound at 100 writers), and the inserts add their own cost to it.
+floor_text(Puts, [{P, Fs} | _]) ->
+    Without = [proplists:get_value(ops_s, F) || {Pp, F} <- Puts,
+                                               proplists:get_value(projections, Pp) =:= 0],
+    Ops = lists:sum(Without) / max(1, length(Without)),
+    Ets = proplists:get_value(us_per_put, Fs),
+    Put = proplists:get_value(cores, Fs) * 1.0e6 / max(1.0, Ops),
+    io_lib:format(
+      "The three table writes alone (the same records into three tables of the same "
+      "types and options, first filled to ~b records, by one process) cost ~.2f µs "
+      "per put. A put without projections takes ~.1f µs of machine time at the "
+      "throughput above (~b cores / ~b ops/s), so no implementation could drop by "
+      "less than ~.1f%.~n~n",
+      [proplists:get_value(table_size, P), Ets, Put,
+       proplists:get_value(cores, Fs), round(Ops), 100 * Ets / (Put + Ets)]);
+floor_text(_Puts, []) ->
+    [].
 
 line(What, Round, Which, Fs) ->
     io_lib:format("| ~s | ~b | ~s | ~s | ~s | ~s |~n",
