@@ -106,13 +106,25 @@ async fn a_missing_segment_refuses_to_start() {
     assert!(err.contains(&segs[2].display().to_string()), "{err}");
     assert!(err.contains("missing"), "{err}");
     fs::write(&segs[1], saved).unwrap();
-    // The last one: the committed index of the clean stop is not held.
+    // The last one: the segment before it is marked as followed.
     let last = segs.last().unwrap();
+    let before = &segs[segs.len() - 2];
     let saved = fs::read(last).unwrap();
     fs::remove_file(last).unwrap();
     let err = open_error(dir.path()).await;
+    assert!(err.contains(&before.display().to_string()), "{err}");
+    assert!(err.contains(&last.display().to_string()), "{err}");
+    assert!(err.contains("at offset 28"), "{err}");
+    // Without the mark (a log written before it existed), the committed
+    // index of the clean stop is not held.
+    let saved_before = fs::read(before).unwrap();
+    let mut unmarked = saved_before.clone();
+    unmarked[28..32].fill(0);
+    fs::write(before, unmarked).unwrap();
+    let err = open_error(dir.path()).await;
     assert!(err.contains("no torn write was found"), "{err}");
     assert!(err.contains("is missing"), "{err}");
+    fs::write(before, saved_before).unwrap();
     fs::write(last, saved).unwrap();
     // The first one, with no snapshot to cover it.
     fs::remove_file(&segs[0]).unwrap();
