@@ -82,12 +82,17 @@ fn read_meta<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> io::Resu
 }
 
 /// Removes the segment files a purge took out of the log and had not freed
-/// yet when the member stopped.
+/// yet when the member stopped. The stopped member's releasing thread may
+/// still be removing one (it is not waited for), so a file already gone is
+/// not an error.
 fn remove_retired(dir: &Path) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.to_str().is_some_and(|p| p.ends_with(RETIRED_SUFFIX)) {
-            std::fs::remove_file(&path)?;
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
         }
     }
     Ok(())
@@ -434,5 +439,36 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         }
         inner.purged = Some(log_id);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A restarted member removes leftover retired segments while the
+    /// stopped member's thread may still be removing them too.
+    #[test]
+    fn retired_files_removed_concurrently_are_no_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..20 {
+            let paths: Vec<PathBuf> = (0..200)
+                .map(|i| {
+                    dir.path()
+                        .join(format!("{round:04}{i:04}.seg{RETIRED_SUFFIX}"))
+                })
+                .collect();
+            for p in &paths {
+                std::fs::write(p, b"x").unwrap();
+            }
+            let other = std::thread::spawn(move || {
+                for p in paths.iter().rev() {
+                    let _ = std::fs::remove_file(p);
+                }
+            });
+            remove_retired(dir.path()).expect("no error for a file already gone");
+            other.join().unwrap();
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        }
     }
 }
