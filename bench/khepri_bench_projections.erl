@@ -75,8 +75,10 @@ ets_floor(Size) ->
     lists:foreach(Insert, lists:seq(Size + 1, Size + Puts)),
     Us = erlang:convert_time_unit(erlang:monotonic_time() - T0, native, nanosecond) / 1000,
     lists:foreach(fun ets:delete/1, Tables),
-    {khepri, proj_ets_floor, [{table_size, Size}],
-     [{us_per_put, Us / Puts}, {cores, erlang:system_info(schedulers_online)}]}.
+    Row = {khepri, proj_ets_floor, [{table_size, Size}],
+           [{us_per_put, Us / Puts}, {cores, erlang:system_info(schedulers_online)}]},
+    khepri_bench:print(Row),
+    Row.
 
 register(StoreId) ->
     Pattern = [bench_proj, {if_name_matches, any, undefined}],
