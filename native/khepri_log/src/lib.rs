@@ -957,12 +957,7 @@ impl SegmentedLog {
             let path = seg.path.clone();
             // Unmarked first: a crash between the two leaves a segment
             // that is followed but unmarked, never marked with none after.
-            if let Some(prev) = self
-                .segments
-                .len()
-                .checked_sub(2)
-                .map(|i| &self.segments[i])
-            {
+            if let Some(prev) = self.segments.iter().rev().nth(1) {
                 set_successor_mark(&prev.file, &prev.path, false)?;
             }
             self.remove_segment_file(&path)?;
@@ -987,19 +982,7 @@ impl SegmentedLog {
     /// record is <= `index` the log becomes empty and the next append may
     /// start at any index.
     pub fn purge_upto(&mut self, index: u64) -> Result<(), LogError> {
-        self.check_usable()?;
-        while let Some(seg) = self.segments.first() {
-            if seg.last() > index {
-                break;
-            }
-            let path = seg.path.clone();
-            if let Err(e) = self.remove_segment_file(&path) {
-                self.poisoned = true;
-                return Err(e);
-            }
-            self.segments.remove(0);
-        }
-        Ok(())
+        self.take_oldest_upto(index, |log, path| log.remove_segment_file(path))
     }
 
     /// Like [`purge_upto`](Self::purge_upto), but each segment file goes
@@ -1010,27 +993,40 @@ impl SegmentedLog {
     /// discard held the disk ~4 ms per 16 MiB segment. [`open`](Self::open)
     /// ignores retired files.
     pub fn retire_upto(&mut self, index: u64) -> Result<Vec<PathBuf>, LogError> {
-        self.check_usable()?;
         let mut retired = Vec::new();
+        self.take_oldest_upto(index, |log, path| {
+            let mut name = path.to_path_buf().into_os_string();
+            name.push(RETIRED_SUFFIX);
+            let to = PathBuf::from(name);
+            fs::rename(path, &to).map_err(io_err(path))?;
+            log.sync_dir()?;
+            retired.push(to);
+            Ok(())
+        })?;
+        Ok(retired)
+    }
+
+    /// Takes out of the log, oldest first, each whole segment whose records
+    /// are all <= `index`, by `take_out` (which must make it durable). A
+    /// failure poisons the log: the segments taken out so far stay out.
+    fn take_oldest_upto(
+        &mut self,
+        index: u64,
+        mut take_out: impl FnMut(&Self, &Path) -> Result<(), LogError>,
+    ) -> Result<(), LogError> {
+        self.check_usable()?;
         while let Some(seg) = self.segments.first() {
             if seg.last() > index {
                 break;
             }
             let path = seg.path.clone();
-            let mut name = path.clone().into_os_string();
-            name.push(RETIRED_SUFFIX);
-            let to = PathBuf::from(name);
-            if let Err(e) = fs::rename(&path, &to)
-                .map_err(io_err(&path))
-                .and_then(|()| self.sync_dir())
-            {
+            if let Err(e) = take_out(self, &path) {
                 self.poisoned = true;
                 return Err(e);
             }
             self.segments.remove(0);
-            retired.push(to);
         }
-        Ok(retired)
+        Ok(())
     }
 
     /// Reads one record back from disk, verifying its checksum. `Ok(None)` if
