@@ -60,15 +60,13 @@ pub fn encode(body: &SnapshotBody) -> io::Result<Vec<u8>> {
     let meta = rmp_serde::to_vec(&body.meta).map_err(io::Error::other)?;
     // One buffer: header, then the body written in place.
     let mut out = Vec::with_capacity(HEADER + 4 + meta.len() + (1 << 20));
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&[0; HEADER - 8]);
+    out.extend_from_slice(&[0; HEADER]);
     out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
     out.extend_from_slice(&meta);
     khepri_core::image::encode_into(&body.tree, &mut out).map_err(io::Error::other)?;
     let crc = crc32c::crc32c(&out[HEADER..]);
     let len = (out.len() - HEADER) as u64;
-    out[8..12].copy_from_slice(&crc.to_le_bytes());
-    out[12..20].copy_from_slice(&len.to_le_bytes());
+    out[..HEADER].copy_from_slice(&header(crc, len));
     Ok(out)
 }
 
