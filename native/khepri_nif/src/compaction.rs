@@ -5,9 +5,9 @@
 use crate::atoms;
 use crate::codec::encode_bytes;
 use crate::engine::Engine;
-use crate::reply::ReplyTo;
+use crate::reply::{map, ReplyTo};
 use khepri_raft::runtime::runtime;
-use rustler::{Encoder, Env, ResourceArc, Term};
+use rustler::{Atom, Encoder, Env, ResourceArc, Term};
 use std::time::Duration;
 
 /// `snapshot(Engine, Ref, TimeoutMs) -> ok`; later `{Ref, {ok, #{index =>
@@ -27,14 +27,15 @@ fn snapshot<'a>(
         let built = store.snapshot(Duration::from_millis(timeout_ms)).await;
         reply.send(move |e| match built {
             Ok(r) => {
-                let pairs = [
-                    (atoms::index(), r.index.unwrap_or(0)),
-                    (atoms::bytes(), r.bytes),
-                    (atoms::build_us(), r.took.as_micros() as u64),
-                ];
-                let map = Term::map_from_pairs(e, &pairs.map(|(k, v)| (k.encode(e), v.encode(e))))
-                    .unwrap_or_else(|_| atoms::error().encode(e));
-                (atoms::ok(), map).encode(e)
+                let built = counts(
+                    e,
+                    &[
+                        (atoms::index(), r.index.unwrap_or(0)),
+                        (atoms::bytes(), r.bytes),
+                        (atoms::build_us(), r.took.as_micros() as u64),
+                    ],
+                );
+                (atoms::ok(), built).encode(e)
             }
             Err(why) => (atoms::error(), encode_bytes(e, why.as_bytes())).encode(e),
         });
@@ -50,14 +51,24 @@ fn snapshot<'a>(
 #[rustler::nif]
 fn compaction_info(env: Env, engine: ResourceArc<Engine>) -> Term {
     let s = engine.store.compaction_state();
-    let pairs = [
-        (atoms::snapshot_index(), s.snapshot_index.unwrap_or(0)),
-        (atoms::snapshot_bytes(), s.snapshot_bytes),
-        (atoms::log_bytes(), s.log_bytes),
-        (atoms::log_disk_bytes(), s.log_disk_bytes),
-        (atoms::entries_since(), s.entries_since),
-        (atoms::builds(), engine.store.snapshot_builds()),
-    ];
-    Term::map_from_pairs(env, &pairs.map(|(k, v)| (k.encode(env), v.encode(env))))
-        .unwrap_or_else(|_| atoms::error().encode(env))
+    counts(
+        env,
+        &[
+            (atoms::snapshot_index(), s.snapshot_index.unwrap_or(0)),
+            (atoms::snapshot_bytes(), s.snapshot_bytes),
+            (atoms::log_bytes(), s.log_bytes),
+            (atoms::log_disk_bytes(), s.log_disk_bytes),
+            (atoms::entries_since(), s.entries_since),
+            (atoms::builds(), engine.store.snapshot_builds()),
+        ],
+    )
+}
+
+/// `#{Key => Count}`.
+fn counts<'a>(env: Env<'a>, pairs: &[(Atom, u64)]) -> Term<'a> {
+    let terms: Vec<(Term, Term)> = pairs
+        .iter()
+        .map(|(k, v)| (k.encode(env), v.encode(env)))
+        .collect();
+    map(env, &terms)
 }
