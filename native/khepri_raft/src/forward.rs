@@ -181,6 +181,8 @@ impl Store {
     /// here, in order; `done` gets the encoded outcomes once all are
     /// applied (it may be called on this thread, before this returns).
     pub fn accept_forward(&self, body: &[u8], done: impl FnOnce(Answer) + Send + 'static) {
+        // The sender waits until it has applied these writes itself.
+        self.hold.follower_called();
         let commands: Vec<Command> = match rmp_serde::from_slice(body) {
             Ok(c) => c,
             Err(e) => return done(Err(format!("undecodable forwarded writes: {e}"))),
@@ -264,6 +266,8 @@ impl Store {
     /// Answers a read-index call from a follower: this leader's read index,
     /// confirmed by a quorum.
     pub(crate) async fn answer_read_index(&self) -> Answer {
+        // The caller then waits to apply up to the index.
+        self.hold.follower_called();
         match self.raft().ensure_linearizable(ReadPolicy::ReadIndex).await {
             Ok(read_log_id) => rmp_serde::to_vec(&read_log_id.index()).map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),

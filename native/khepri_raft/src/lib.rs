@@ -2,6 +2,7 @@
 //! log ([`khepri_log`]), a state machine applying [`khepri_core`] commands, and a
 //! [`Store`] handle that the NIF drives.
 
+pub mod coalesce;
 pub mod compaction;
 pub mod effects;
 pub mod flusher;

@@ -5,8 +5,10 @@
 //! large snapshot never holds the distribution channel (and the heartbeats
 //! behind it) for long.
 
+use crate::coalesce::{self, CommitHold};
 use crate::transport::{CallError, RpcKind, SnapshotChunk, Transport};
 use crate::types::{TypeConfig, Vote};
+use futures::Stream;
 use openraft::error::{NetworkError, RPCError, ReplicationClosed, StreamingError, Unreachable};
 use openraft::network::{RPCOption, RaftNetworkFactory};
 use openraft::raft::{
@@ -30,14 +32,17 @@ const CHUNK_TTL: Duration = Duration::from_secs(10);
 /// Makes connections to the other members.
 pub struct Network {
     transport: Arc<Transport>,
+    hold: Arc<CommitHold>,
     transfers: Arc<AtomicU64>,
 }
 
 impl Network {
-    /// A network over `transport`.
-    pub fn new(transport: Arc<Transport>) -> Self {
+    /// A network over `transport`; commit-only requests are held as
+    /// `hold` allows.
+    pub fn new(transport: Arc<Transport>, hold: Arc<CommitHold>) -> Self {
         Network {
             transport,
+            hold,
             // Distinct across restarts of this member, so a receiver never
             // appends to a transfer of an earlier run.
             transfers: Arc::new(AtomicU64::new(
@@ -52,6 +57,7 @@ impl Network {
 /// A connection to the member on one Erlang node.
 pub struct Connection {
     transport: Arc<Transport>,
+    hold: Arc<CommitHold>,
     transfers: Arc<AtomicU64>,
     /// The Erlang node name (the member's `BasicNode` address).
     target: String,
@@ -63,6 +69,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
     async fn new_client(&mut self, _target: u64, node: &BasicNode) -> Connection {
         Connection {
             transport: self.transport.clone(),
+            hold: self.hold.clone(),
             transfers: self.transfers.clone(),
             target: node.addr.clone(),
         }
@@ -72,6 +79,15 @@ impl RaftNetworkFactory<TypeConfig> for Network {
 /// The store process's answer for a call whose receiver is not running
 /// (its node is up, its store is not, or no longer): nobody received it.
 pub const NO_RECEIVER: &str = "no store process";
+
+/// A call's answer decoded, or the error openraft should see.
+pub(crate) fn decode_answer<Resp: DeserializeOwned>(
+    answer: Result<Vec<u8>, CallError>,
+) -> Result<Resp, RPCError<TypeConfig>> {
+    let bytes = answer.map_err(to_rpc_error)?;
+    rmp_serde::from_slice(&bytes)
+        .map_err(|e| RPCError::Network(NetworkError::new(&io::Error::other(e.to_string()))))
+}
 
 fn to_rpc_error(e: CallError) -> RPCError<TypeConfig> {
     match e {
@@ -95,13 +111,7 @@ impl Connection {
         request: &Req,
         ttl: Duration,
     ) -> Result<Resp, RPCError<TypeConfig>> {
-        let bytes = self
-            .transport
-            .call(&self.target, kind, request, ttl)
-            .await
-            .map_err(to_rpc_error)?;
-        rmp_serde::from_slice(&bytes)
-            .map_err(|e| RPCError::Network(NetworkError::new(&io::Error::other(e.to_string()))))
+        decode_answer(self.transport.call(&self.target, kind, request, ttl).await)
     }
 }
 
@@ -114,6 +124,20 @@ impl RaftNetworkV2<TypeConfig> for Connection {
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
         self.call(RpcKind::Append, &rpc, option.hard_ttl()).await
+    }
+
+    fn stream_append<'s, S>(&'s mut self, input: S, option: RPCOption) -> coalesce::Answers<'s>
+    where
+        S: Stream<Item = AppendEntriesRequest<TypeConfig>> + OptionalSend + Unpin + 'static,
+    {
+        let answers = coalesce::stream(
+            self.transport.clone(),
+            self.hold.clone(),
+            self.target.clone(),
+            option.hard_ttl(),
+            input,
+        );
+        Box::pin(std::future::ready(Ok(answers)))
     }
 
     async fn vote(

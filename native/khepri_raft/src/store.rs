@@ -1,6 +1,7 @@
 //! A running member of a store: the Raft instance, its storage, and the queue
 //! through which the NIF submits commands without blocking a scheduler.
 
+use crate::coalesce::CommitHold;
 use crate::compaction::{self, BuildReport, Compaction, CompactionState, SnapshotRules};
 use crate::effects::{EffectSinkRef, Gate};
 use crate::forward::{forward_batch, role, InFlight, Role, Route};
@@ -124,6 +125,8 @@ pub struct Store {
     stopped: AtomicBool,
     /// Calls to other members waiting for their answer.
     transport: Arc<Transport>,
+    /// Told of the followers' calls, which must not wait for a commit.
+    pub(crate) hold: Arc<CommitHold>,
     /// A snapshot being received from the leader.
     incoming: IncomingSnapshot,
     /// Holds replies until the store process carried out their effects.
@@ -186,7 +189,8 @@ impl Store {
         .validate()
         .map_err(|e| StoreError::Raft(e.to_string()))?;
         let transport = Arc::new(Transport::new(cfg.outbox));
-        let network = Network::new(transport.clone());
+        let hold = Arc::new(CommitHold::default());
+        let network = Network::new(transport.clone(), hold.clone());
         let raft = Raft::new(node_id, Arc::new(config), network, log.clone(), sm)
             .await
             .map_err(|e| StoreError::Raft(e.to_string()))?;
@@ -243,6 +247,7 @@ impl Store {
                 snapshot_dir,
                 stopped: AtomicBool::new(false),
                 transport,
+                hold,
                 incoming: IncomingSnapshot::default(),
                 gate,
                 compaction,

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -87,10 +87,13 @@ pub enum CallError {
 /// The answer to a call: the encoded response, or the remote error's text.
 pub type Answer = Result<Vec<u8>, String>;
 
+/// Answer channels of the calls sent, by call id.
+type Pending = HashMap<u64, oneshot::Sender<Answer>>;
+
 /// Outgoing calls waiting for their answer.
 pub struct Transport {
     outbox: OutboxRef,
-    pending: Mutex<HashMap<u64, oneshot::Sender<Answer>>>,
+    pending: Arc<Mutex<Pending>>,
     next_id: AtomicU64,
 }
 
@@ -99,7 +102,7 @@ impl Transport {
     pub fn new(outbox: OutboxRef) -> Self {
         Transport {
             outbox,
-            pending: Mutex::new(HashMap::new()),
+            pending: Arc::new(Mutex::new(HashMap::new())),
             next_id: AtomicU64::new(1),
         }
     }
@@ -112,25 +115,30 @@ impl Transport {
         request: &impl Serialize,
         ttl: Duration,
     ) -> Result<Vec<u8>, CallError> {
+        self.send(target, kind, request)?.answer(ttl).await
+    }
+
+    /// Sends a call now; what it returns waits for the answer.
+    pub fn send(
+        &self,
+        target: &str,
+        kind: RpcKind,
+        request: &impl Serialize,
+    ) -> Result<PendingCall, CallError> {
         let body = rmp_serde::to_vec(request).map_err(|e| CallError::Remote(e.to_string()))?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.pending_calls().insert(id, tx);
+        let pending = PendingCall {
+            pending: self.pending.clone(),
+            id,
+            target: target.to_owned(),
+            rx,
+        };
         if !self.outbox.0.send(target, id, kind, body) {
-            self.pending_calls().remove(&id);
             return Err(CallError::Unreachable("the store process is gone".into()));
         }
-        let answer = tokio::time::timeout(ttl, rx).await;
-        // Removed here too when it timed out: a late answer finds nothing.
-        self.pending_calls().remove(&id);
-        match answer {
-            Ok(Ok(Ok(bytes))) => Ok(bytes),
-            Ok(Ok(Err(text))) => Err(CallError::Remote(text)),
-            Ok(Err(_)) => Err(CallError::Unreachable("call dropped".into())),
-            Err(_) => Err(CallError::Unreachable(format!(
-                "no answer from {target} in {ttl:?}"
-            ))),
-        }
+        Ok(pending)
     }
 
     /// Completes call `id` with `answer`; an unknown id (timed out) is ignored.
@@ -140,11 +148,46 @@ impl Transport {
         }
     }
 
-    fn pending_calls(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Answer>>> {
-        // A poisoned map is still a valid map: every operation on it is a
-        // single insert or remove.
-        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    fn pending_calls(&self) -> MutexGuard<'_, Pending> {
+        lock(&self.pending)
     }
+}
+
+/// A call sent and not answered yet. Dropped unanswered (timed out, or
+/// abandoned by a pipeline that stopped), it forgets the call, so a late
+/// answer finds nothing.
+pub struct PendingCall {
+    pending: Arc<Mutex<Pending>>,
+    id: u64,
+    target: String,
+    rx: oneshot::Receiver<Answer>,
+}
+
+impl PendingCall {
+    /// Waits at most `ttl` for the answer.
+    pub async fn answer(mut self, ttl: Duration) -> Result<Vec<u8>, CallError> {
+        match tokio::time::timeout(ttl, &mut self.rx).await {
+            Ok(Ok(Ok(bytes))) => Ok(bytes),
+            Ok(Ok(Err(text))) => Err(CallError::Remote(text)),
+            Ok(Err(_)) => Err(CallError::Unreachable("call dropped".into())),
+            Err(_) => Err(CallError::Unreachable(format!(
+                "no answer from {} in {ttl:?}",
+                self.target
+            ))),
+        }
+    }
+}
+
+impl Drop for PendingCall {
+    fn drop(&mut self) {
+        lock(&self.pending).remove(&self.id);
+    }
+}
+
+fn lock(pending: &Mutex<Pending>) -> MutexGuard<'_, Pending> {
+    // A poisoned map is still a valid map: every operation on it is a
+    // single insert or remove.
+    pending.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A chunk of a snapshot on its way to a member. The last chunk carries
