@@ -411,6 +411,19 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_heartbeat_is_not_held() {
+        // openraft's heartbeats are streams of one entry-less request.
+        let h = harness(1);
+        let start = tokio::time::Instant::now();
+        h.input.unbounded_send(request(1, &[])).unwrap();
+        h.input.close_channel();
+        h.settle().await;
+        assert_eq!(h.answer(AppendEntriesResponse::Success).await.len(), 1);
+        assert!(start.elapsed() < HOLD, "held for {:?}", start.elapsed());
+        assert_eq!(matched(&h.results.await.unwrap()), [Some(1)]);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_conflict_ends_the_session() {
         let h = harness(3);
         h.input.unbounded_send(request(1, &[])).unwrap();
