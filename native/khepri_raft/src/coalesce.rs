@@ -430,7 +430,10 @@ mod tests {
         h.input.unbounded_send(request(1, &[2])).unwrap();
         h.input.unbounded_send(request(2, &[3])).unwrap();
         h.answer(AppendEntriesResponse::Conflict).await;
-        let results = h.results.await.unwrap();
+        let results = tokio::time::timeout(Duration::from_secs(1), h.results)
+            .await
+            .expect("the session ended")
+            .unwrap();
         // Only the conflict: the commit-only request's answer is unknown.
         assert_eq!(results.len(), 1, "{results:?}");
         assert!(matches!(results[0], Ok(Err(_))), "{results:?}");
