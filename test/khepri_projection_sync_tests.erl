@@ -105,6 +105,30 @@ large_batches_test_() ->
         end)
     end}.
 
+%% Filling a new projection builds every match in the store process's
+%% heap; the store gives that memory back once the tables are filled.
+fill_memory_is_given_back_test_() ->
+    {timeout, 60, fun() ->
+        with_store(proj_fill, fun(S, _) ->
+            Parent = self(),
+            Writers = [spawn_link(fun() ->
+                                          [begin
+                                               K = integer_to_binary(W * 1000 + I),
+                                               ok = khepri:put(S, [many, K], {K, W})
+                                           end || I <- lists:seq(1, 200)],
+                                          Parent ! {filled, self()}
+                                  end) || W <- lists:seq(1, 100)],
+            [receive {filled, W} -> ok after 30000 -> error({writer_stuck, W}) end
+             || W <- Writers],
+            Copy = khepri_projection:new(proj_fill, copy),
+            ok = khepri:register_projection(S, [many, ?KHEPRI_WILDCARD_STAR], Copy),
+            ?assertEqual(20000, ets:info(proj_fill, size)),
+            %% About 90 words a node while filling; a few hundred after.
+            {total_heap_size, Words} = process_info(whereis(S), total_heap_size),
+            ?assert(Words < 100000)
+        end)
+    end}.
+
 %% A simple fun crashing on some records: logged, the write succeeds, the
 %% other projections and later records are still projected.
 crashing_projection_fun_test() ->
