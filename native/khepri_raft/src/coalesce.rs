@@ -141,10 +141,10 @@ where
         if !request.entries.is_empty() {
             self.last_batch = request.entries.len();
         }
-        let answer = match self.transport.send(&self.target, RpcKind::Append, &request) {
-            Ok(call) => call.answer(self.ttl).await,
-            Err(e) => Err(e),
-        };
+        let answer = self
+            .transport
+            .call(&self.target, RpcKind::Append, &request, self.ttl)
+            .await;
         match decode_answer::<AppendEntriesResponse<TypeConfig>>(answer) {
             Err(e) => {
                 self.ended = true;
@@ -177,53 +177,49 @@ where
     /// their next writes gather into one request, so fewer syncs on the
     /// follower. Measured at 10 writers: 8.9 writes per request and
     /// 11.4-12.4k writes/s without the hold, 6.9 and 9.6-11.1k with it.
-    fn may_hold(last_batch: usize, hold: &CommitHold) -> bool {
-        last_batch <= 1 && hold.may_hold()
+    fn may_hold(
+        request: &AppendEntriesRequest<TypeConfig>,
+        last_batch: usize,
+        hold: &CommitHold,
+    ) -> bool {
+        request.entries.is_empty() && last_batch <= 1 && hold.may_hold()
     }
 
     /// The next request to send, and the commit-only requests it makes
     /// unnecessary (their answers follow from its answer).
     async fn next_request(&mut self) -> Option<(AppendEntriesRequest<TypeConfig>, Vec<Range>)> {
-        let (last_batch, hold) = (self.last_batch, self.hold.clone());
         let input = self.input.as_mut()?;
+        let mut held = match input.next().await {
+            None => {
+                self.input = None;
+                return None;
+            }
+            Some(r) if Self::may_hold(&r, self.last_batch, &self.hold) => r,
+            Some(r) => return Some((r, Vec::new())),
+        };
         let mut superseded = Vec::new();
-        let mut held: Option<AppendEntriesRequest<TypeConfig>> = None;
-        let release = hold.release.notified();
-        tokio::pin!(release);
         let deadline = tokio::time::sleep(HOLD);
-        tokio::pin!(deadline);
+        let release = self.hold.release.notified();
+        tokio::pin!(deadline, release);
         loop {
-            let next = match held {
-                None => input.next().await,
-                // Unfinished `input.next()` futures are safe to drop:
-                // openraft's request stream keeps its own progress.
-                Some(_) => tokio::select! {
-                    request = input.next() => request,
-                    _ = &mut deadline => return held.map(|h| (h, superseded)),
-                    _ = &mut release => return held.map(|h| (h, superseded)),
-                },
+            // An unfinished `input.next()` is safe to drop: openraft's
+            // request stream keeps its own progress.
+            let next = tokio::select! {
+                request = input.next() => request,
+                _ = &mut deadline => return Some((held, superseded)),
+                _ = &mut release => return Some((held, superseded)),
             };
             match next {
                 None => {
                     self.input = None;
-                    return held.map(|h| (h, superseded));
+                    return Some((held, superseded));
                 }
-                Some(request)
-                    if request.entries.is_empty() && Self::may_hold(last_batch, &hold) =>
-                {
-                    if held.is_none() {
-                        deadline.as_mut().reset(tokio::time::Instant::now() + HOLD);
-                        release.set(hold.release.notified());
-                    }
-                    if let Some(old) = held.replace(request) {
-                        superseded.push(range_of(&old));
-                    }
+                Some(r) if Self::may_hold(&r, self.last_batch, &self.hold) => {
+                    superseded.push(range_of(&std::mem::replace(&mut held, r)));
                 }
-                Some(request) => {
-                    if let Some(old) = held.take() {
-                        superseded.push(range_of(&old));
-                    }
-                    return Some((request, superseded));
+                Some(r) => {
+                    superseded.push(range_of(&held));
+                    return Some((r, superseded));
                 }
             }
         }

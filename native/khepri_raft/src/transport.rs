@@ -119,7 +119,7 @@ impl Transport {
     }
 
     /// Sends a call now; what it returns waits for the answer.
-    pub fn send(
+    fn send(
         &self,
         target: &str,
         kind: RpcKind,
@@ -154,9 +154,9 @@ impl Transport {
 }
 
 /// A call sent and not answered yet. Dropped unanswered (timed out, or
-/// abandoned by a pipeline that stopped), it forgets the call, so a late
-/// answer finds nothing.
-pub struct PendingCall {
+/// its caller's future dropped, as a `select!` does), it forgets the call,
+/// so a late answer finds nothing.
+struct PendingCall {
     pending: Arc<Mutex<Pending>>,
     id: u64,
     target: String,
@@ -165,7 +165,7 @@ pub struct PendingCall {
 
 impl PendingCall {
     /// Waits at most `ttl` for the answer.
-    pub async fn answer(mut self, ttl: Duration) -> Result<Vec<u8>, CallError> {
+    async fn answer(mut self, ttl: Duration) -> Result<Vec<u8>, CallError> {
         match tokio::time::timeout(ttl, &mut self.rx).await {
             Ok(Ok(Ok(bytes))) => Ok(bytes),
             Ok(Ok(Err(text))) => Err(CallError::Remote(text)),
