@@ -48,6 +48,9 @@ follower_transactions_and_async_writes_test_() ->
         S = cl_followers,
         with_cluster("followers", S, 3, fun(Nodes, _, _) ->
             ok = on(hd(Nodes), khepri, put, [S, [counter], 0]),
+            %% A transaction reads the local replica (SPEC 4.5): each
+            %% member must have applied the counter before its first one.
+            [?assertEqual(ok, on(N, khepri, fence, [S, 10000])) || N <- Nodes],
             Self = self(),
             Ref = make_ref(),
             [spawn_link(fun() -> Self ! {Ref, on(N, ?MODULE, increment, [S, [counter], 20])} end)
