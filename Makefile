@@ -17,9 +17,12 @@ demo: build
 
 test: deps lint test-rust test-erlang test-elixir
 
+# The second clippy run covers the stage marks of bench/timeline.sh, which
+# only the `timeline` feature compiles.
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --release --workspace --all-targets --quiet -- -D warnings
+	cargo clippy --release -p khepri_nif --features timeline --quiet -- -D warnings
 
 test-rust:
 	cargo test --release --workspace --exclude khepri_nif

@@ -8,6 +8,7 @@ use crate::engine::Engine;
 use crate::reply::ReplyTo;
 use khepri_raft::membership::MembershipError;
 use khepri_raft::runtime::runtime;
+use khepri_raft::timeline::{mark, Stage};
 use khepri_raft::transport::{Answer, Outbox, RpcKind};
 use rustler::{Binary, Encoder, Env, LocalPid, NifResult, OwnedEnv, ResourceArc, Term};
 use std::time::Duration;
@@ -23,6 +24,9 @@ pub struct StoreProcessOutbox {
 impl Outbox for StoreProcessOutbox {
     fn send(&self, target: &str, id: u64, kind: RpcKind, body: Vec<u8>) -> bool {
         // Called from the engine's threads only, never from a scheduler.
+        if kind == RpcKind::Append {
+            mark(Stage::AppendSent);
+        }
         let mut env = OwnedEnv::new();
         env.send_and_clear(&self.pid, |e| {
             let kind = rustler::Atom::from_str(e, kind.name())
@@ -70,9 +74,19 @@ fn rpc_in<'a>(
     }
     let body = body.as_slice().to_vec();
     let store = engine.store.clone();
+    let append = kind == RpcKind::Append;
+    let mark_append = move |stage| {
+        if append {
+            mark(stage)
+        }
+    };
+    mark_append(Stage::AppendIn);
     runtime().spawn(async move {
+        mark_append(Stage::AppendRuns);
         let answer = store.handle_rpc(kind, &body).await;
+        mark_append(Stage::AppendDone);
         send_answer(reply, answer);
+        mark_append(Stage::AppendOut);
     });
     Ok(atoms::ok().encode(env))
 }
@@ -92,6 +106,7 @@ fn rpc_reply<'a>(
     id: u64,
     answer: Term<'a>,
 ) -> NifResult<rustler::Atom> {
+    mark(Stage::AnswerIn);
     let (status, body): (rustler::Atom, Binary) = answer.decode()?;
     let answer = if status == atoms::ok() {
         Ok(body.as_slice().to_vec())

@@ -6,6 +6,7 @@ use crate::codec::decode_command;
 use crate::engine::Engine;
 use crate::reply::{encode_outcome, noproc, ReplyTo};
 use khepri_core::Command;
+use khepri_raft::timeline::{mark, Stage};
 use khepri_raft::{CallbackResponder, Store};
 use rustler::{Encoder, Env, LocalPid, NifResult, ResourceArc, Term};
 
@@ -56,8 +57,10 @@ pub fn submit_command<'a>(
     reply: ReplyTo,
     command: Command,
 ) -> Term<'a> {
+    mark(Stage::Submitted);
     let wanted = command.opts().wanted;
     let responder = CallbackResponder::new(move |outcome| {
+        mark(Stage::Answered);
         reply.send(move |e| encode_outcome(e, outcome, wanted))
     });
     match store.submit(command, responder) {

@@ -10,6 +10,7 @@
 //! A single member has no one to overlap with: handing the sync to a thread
 //! would only add a wake-up (measured ~100 us on 2 cores), so it syncs inline.
 
+use crate::timeline::{mark, Stage};
 use crate::types::TypeConfig;
 use openraft::storage::IOFlushed;
 use std::fs::File;
@@ -113,6 +114,7 @@ fn run(queue: &(Mutex<Queue>, Condvar), failed: &AtomicBool, in_flight: &AtomicU
         } else {
             newest.map_or(Ok(()), File::sync_data)
         };
+        mark(Stage::FlusherSynced);
         if result.is_err() {
             failed.store(true, Ordering::Release);
         }

@@ -20,6 +20,7 @@ pub mod snapshot;
 pub mod state_machine;
 pub mod store;
 mod sys;
+pub mod timeline;
 pub mod transport;
 pub mod types;
 

@@ -7,6 +7,7 @@
 
 use crate::flusher::Flusher;
 use crate::release::release;
+use crate::timeline::{mark, Stage};
 use crate::types::{Entry, LogId, TypeConfig, Vote};
 use khepri_log::{read_small, write_atomic, LogConfig, SegmentedLog, RETIRED_SUFFIX};
 use openraft::entry::RaftEntry;
@@ -360,6 +361,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
+        mark(Stage::LogWrite);
         let entries: Vec<Entry> = entries.into_iter().collect();
         let encoded = entries
             .iter()
@@ -389,6 +391,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             inner.entries.drain(..excess);
         }
         drop(inner);
+        mark(Stage::LogWritten);
         // On error openraft stops the store: the callback is not called.
         let unsynced = result?;
         match flusher {

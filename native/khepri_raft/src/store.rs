@@ -14,6 +14,7 @@ use crate::rpc::IncomingSnapshot;
 use crate::runtime::runtime;
 use crate::snapshot::{self, SnapshotDir};
 use crate::state_machine::{Published, StateMachine};
+use crate::timeline::{mark, Stage};
 use crate::transport::{Outbox, OutboxRef, RpcKind, Transport};
 use crate::types::{ClientWriteResult, Raft};
 use khepri_core::{Command, Tree};
@@ -534,6 +535,7 @@ async fn propose(
                 }
                 // On error the responder is dropped, which answers the caller.
                 (Proposal::Write(command, responder, _), _) => {
+                    mark(Stage::Proposed);
                     raft.client_write_ff(command, Some(responder)).await
                 }
                 (Proposal::Barrier(tx), _) => {
