@@ -13,21 +13,29 @@
 -define(WARMUP_MS, 1000).
 -define(MEASURE_MS, 5000).
 
-%% Stage codes (timeline.rs), and the path a write takes through them:
-%% {Code, Where, Label of the step that ends there}.
--define(PATH, [{1, leader, "put's NIF call"},
-               {2, leader, "handed to openraft (the engine thread woke)"},
-               {3, leader, "leader's log append starts"},
-               {4, leader, "leader's log written (its sync runs on the flusher)"},
-               {6, leader, "AppendEntries handed to the store process"},
-               {11, follower, "at the follower's engine (store processes, distribution)"},
-               {12, follower, "its task runs (the follower's engine thread woke)"},
-               {3, follower, "follower's log append starts (decode, openraft)"},
-               {4, follower, "follower's log written and fdatasync'd"},
-               {13, follower, "openraft answered"},
-               {14, follower, "answer handed to the store process"},
-               {7, leader, "answer at the leader's engine (store processes, distribution)"},
-               {8, leader, "commit, apply, writer answered"}]).
+%% The path a write takes, as {stage code (timeline.rs), label of the step
+%% that ends there}: on the leader until the request leaves, on the
+%% follower, then on the leader again. A traced write is the tuple of these
+%% stages' times, in this order.
+-define(SUBMITTED, 1).
+-define(FLUSHER_SYNCED, 5).
+-define(LEADER_OUT, [{?SUBMITTED, "put's NIF call"},
+                     {2, "handed to openraft (the engine thread woke)"},
+                     {3, "leader's log append starts"},
+                     {4, "leader's log written (its sync runs on the flusher)"},
+                     {6, "AppendEntries handed to the store process"}]).
+-define(FOLLOWER, [{11, "at the follower's engine (store processes, distribution)"},
+                   {12, "its task runs (the follower's engine thread woke)"},
+                   {3, "follower's log append starts (decode, openraft)"},
+                   {4, "follower's log written and fdatasync'd"},
+                   {13, "openraft answered"},
+                   {14, "answer handed to the store process"}]).
+-define(LEADER_BACK, [{7, "answer at the leader's engine (store processes, distribution)"},
+                      {8, "commit, apply, writer answered"}]).
+-define(PATH, (?LEADER_OUT ++ ?FOLLOWER ++ ?LEADER_BACK)).
+%% Positions in a traced write: the leader's log written, the answer in.
+-define(AT_LEADER_WRITTEN, 4).
+-define(AT_ANSWER_IN, (length(?LEADER_OUT) + length(?FOLLOWER) + 1)).
 
 %% @doc Runs the cluster, then prints the figures; halts the VM (status 1
 %% on a failure).
@@ -109,21 +117,21 @@ read_marks(Dir) ->
        end || File <- filelib:wildcard(filename:join(Dir, "*.txt"))]).
 
 report(Members, Start) ->
-    {[Leader], Followers} = lists:partition(fun(M) -> is_map_key(1, M) end,
+    {[Leader], Followers} = lists:partition(fun(M) -> is_map_key(?SUBMITTED, M) end,
                                             maps:values(Members)),
-    Submitted = [T || T <- tuple_to_list(maps:get(1, Leader)), T >= Start],
+    Submitted = [T || T <- tuple_to_list(maps:get(?SUBMITTED, Leader)), T >= Start],
     Writes = trace_all(Submitted, Leader, Followers, []),
     io:format("~b writes traced; median time between stages:~n", [length(Writes)]),
     Steps = lists:zip(lists:droplast(?PATH), tl(?PATH)),
     lists:foldl(
-      fun({_, {_, _, Label}}, N) ->
+      fun({_, {_, Label}}, N) ->
               Gaps = lists:sort([element(N + 1, W) - element(N, W) || W <- Writes]),
               io:format("  ~7.1f us  ~s~n", [median(Gaps) / 1000, Label]),
               N + 1
       end, 1, Steps),
     Totals = lists:sort([element(tuple_size(W), W) - element(1, W) || W <- Writes]),
     io:format("  ~7.1f us  in all (median of the whole path)~n", [median(Totals) / 1000]),
-    Before = [W || W <- Writes, flusher_synced(Leader, W) < element(12, W)],
+    Before = [W || W <- Writes, flusher_synced(Leader, W) < element(?AT_ANSWER_IN, W)],
     io:format("  the leader's own fdatasync (on the flusher) ended before the follower's "
               "answer arrived for ~b of ~b writes~n", [length(Before), length(Writes)]).
 
@@ -138,15 +146,17 @@ trace_all(_, _, _, Acc) ->
     lists:reverse(Acc).
 
 trace(T0, Next, Leader, Followers) ->
-    case first(Leader, 8, T0) of
+    [_Submitted | Out] = ?LEADER_OUT,
+    [{AnswerInStage, _}, {AnsweredStage, _}] = ?LEADER_BACK,
+    case first(Leader, AnsweredStage, T0) of
         End when End < Next ->
-            Early = [first(Leader, S, T0) || S <- [2, 3, 4, 6]],
+            Early = [first(Leader, S, T0) || {S, _} <- Out],
             Sent = lists:last(Early),
             Answers = [A || F <- Followers, A <- [follower(F, Sent)], A =/= none,
                             lists:last(A) < End],
             case {lists:all(fun(T) -> T < End end, Early), lists:sort(fun by_answer/2, Answers)} of
                 {true, [Fastest | _]} ->
-                    case first(Leader, 7, lists:last(Fastest)) of
+                    case first(Leader, AnswerInStage, lists:last(Fastest)) of
                         AnswerIn when AnswerIn =< End ->
                             list_to_tuple([T0 | Early] ++ Fastest ++ [AnswerIn, End]);
                         _ ->
@@ -166,7 +176,7 @@ follower(F, Sent) ->
     {Times, _} = lists:mapfoldl(fun(S, After) ->
                                         T = first(F, S, After),
                                         {T, T}
-                                end, Sent, [11, 12, 3, 4, 13, 14]),
+                                end, Sent, [S || {S, _} <- ?FOLLOWER]),
     case lists:member(infinity, Times) of
         true -> none;
         false -> Times
@@ -174,7 +184,7 @@ follower(F, Sent) ->
 
 %% When the leader's flusher synced the write's entries (`infinity': never).
 flusher_synced(Leader, W) ->
-    first(Leader, 5, element(5, W)).
+    first(Leader, ?FLUSHER_SYNCED, element(?AT_LEADER_WRITTEN, W)).
 
 %% The first mark of `Stage' at or after `After' (binary search).
 first(Member, Stage, After) ->
