@@ -10,7 +10,8 @@
 -include("khepri.hrl").
 
 %% Run on peers.
--export([register_all/1, churn/2, tables_in_step/1, put_then_lookup/3]).
+-export([register_all/1, churn/2, tables_in_step/1, put_then_lookup/3,
+         register_slow/1, put_then_lookup_slow/3]).
 
 -import(khepri_cluster_tests, [with_cluster/4, on/4, on/5]).
 
@@ -43,6 +44,24 @@ projections_converge_test_() ->
             assert_all_in_step(S, Nodes),
             run_everywhere(Nodes, churn, [S, 50]),
             assert_all_in_step(S, Nodes)
+        end)
+    end}.
+
+%% A write made on a follower returns once that follower's projections show
+%% it, even when the follower carries them out long after the leader did:
+%% the leader's answer alone is not enough.
+follower_write_waits_for_slow_projections_test_() ->
+    {timeout, 120, fun() ->
+        S = clp_slow,
+        with_cluster("slowproj", S, 3, fun([A | _] = Nodes, _, _) ->
+            Leader = binary_to_atom(on(A, khepri_cluster_tests, leader_name, [S])),
+            Followers = Nodes -- [Leader],
+            [ok = on(F, persistent_term, put, [clp_slow_ms, 300]) || F <- Followers],
+            ok = on(A, ?MODULE, register_slow, [S]),
+            [?assertEqual(ok, on(N, khepri, fence, [S, 10000])) || N <- Nodes],
+            [?assertEqual([{[slow, atom_to_binary(F)], F}],
+                          on(F, ?MODULE, put_then_lookup_slow, [S, [slow, atom_to_binary(F)], F]))
+             || F <- Followers]
         end)
     end}.
 
@@ -130,6 +149,20 @@ register_all(S) ->
     [ok = khepri:register_projection(S, Pattern, P)
      || {Pattern, P} <- khepri_projection_sync_tests:projections()],
     ok.
+
+%% @private A projection whose fun takes `clp_slow_ms' (a persistent term
+%% of the node running it, 0 when unset) per record.
+register_slow(S) ->
+    Slow = khepri_projection:new(proj_slow, fun(Path, Value) ->
+                                                    timer:sleep(persistent_term:get(clp_slow_ms, 0)),
+                                                    {Path, Value}
+                                            end),
+    khepri:register_projection(S, [slow, ?KHEPRI_WILDCARD_STAR], Slow).
+
+%% @private A put, then its record looked up at once in `proj_slow'.
+put_then_lookup_slow(S, Path, Value) ->
+    ok = khepri:put(S, Path, Value),
+    ets:lookup(proj_slow, Path).
 
 %% @private Random writes from this node, with its own random seed.
 churn(S, N) ->

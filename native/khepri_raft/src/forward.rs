@@ -12,6 +12,7 @@
 //! ([`RpcKind::ReadIndex`], openraft's linearizable read on the leader) and
 //! waits until it has applied that far.
 
+use crate::effects::Gate;
 use crate::membership::node_name_of;
 use crate::node_name::node_id_of;
 use crate::store::Store;
@@ -101,11 +102,12 @@ fn unknown() -> ClientWriteResult {
 }
 
 /// Sends `batch` to the leader on node `target` and answers each write's
-/// responder once this member applied the batch. Returns the batch's
-/// [`InFlight`] handle.
+/// responder once this member applied the batch and, with a `gate`, carried
+/// out its effects on projections. Returns the batch's [`InFlight`] handle.
 pub(crate) fn forward_batch(
     raft: Raft,
     transport: Arc<Transport>,
+    gate: Option<Arc<Gate>>,
     target: String,
     batch: Vec<(Command, WriteResponder)>,
 ) -> InFlight {
@@ -154,6 +156,11 @@ pub(crate) fn forward_batch(
                 .wait(Some(APPLY_WAIT))
                 .applied_index_at_least(Some(i), "forwarded writes applied")
                 .await;
+            // The caller reads its writes through this node's projections
+            // too (SPEC 4.7), as a write applied here is answered.
+            if let Some(gate) = &gate {
+                let _ = gate.wait_projected(i, APPLY_WAIT).await;
+            }
         }
         for (result, responder) in results.into_iter().zip(responders) {
             match result {

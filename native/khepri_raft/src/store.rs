@@ -234,6 +234,7 @@ impl Store {
             rx,
             returning.clone(),
             transport.clone(),
+            gate.clone(),
             node_id,
             log.clone(),
         ));
@@ -492,6 +493,7 @@ async fn propose(
     mut rx: mpsc::UnboundedReceiver<Proposal>,
     returning: Arc<AtomicIsize>,
     transport: Arc<Transport>,
+    gate: Option<Arc<Gate>>,
     node_id: u64,
     log: LogStore,
 ) {
@@ -540,7 +542,14 @@ async fn propose(
                 }
                 (Proposal::Barrier(tx), _) => {
                     if let Some(target) = &leader {
-                        flush(&raft, &transport, target, &mut outgoing, &mut forwarded);
+                        flush(
+                            &raft,
+                            &transport,
+                            &gate,
+                            target,
+                            &mut outgoing,
+                            &mut forwarded,
+                        );
                     }
                     forwarded.retain(|f| f.peek().is_none());
                     let forwarded = forwarded.clone();
@@ -560,7 +569,14 @@ async fn propose(
             }
         }
         if let Some(target) = &leader {
-            flush(&raft, &transport, target, &mut outgoing, &mut forwarded);
+            flush(
+                &raft,
+                &transport,
+                &gate,
+                target,
+                &mut outgoing,
+                &mut forwarded,
+            );
         }
     }
 }
@@ -569,6 +585,7 @@ async fn propose(
 fn flush(
     raft: &Raft,
     transport: &Arc<Transport>,
+    gate: &Option<Arc<Gate>>,
     target: &str,
     outgoing: &mut Vec<(Command, WriteResponder)>,
     forwarded: &mut Vec<InFlight>,
@@ -580,6 +597,7 @@ fn flush(
     forwarded.push(forward_batch(
         raft.clone(),
         transport.clone(),
+        gate.clone(),
         target.to_string(),
         batch,
     ));
