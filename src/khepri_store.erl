@@ -16,6 +16,8 @@
 %% The answer to a call whose receiver is not running: the engine takes the
 %% member as unreachable (`network.rs').
 -define(NO_RECEIVER, <<"no store process">>).
+%% A call that was never sent (`forward.rs' NOT_SENT): safe to send again.
+-define(NOT_SENT, <<"not connected">>).
 
 %% @private
 start_link(StoreId, Dir, Config) ->
@@ -129,15 +131,21 @@ handle_info({'$khepri_rpc', Target, Id, Kind, Body},
     case lists:member(Node, erlang:nodes()) of
         true ->
             Dest = {StoreId, Node},
-            State1 = watch(Kind, Dest, Id, State),
-            send(Dest, {'$khepri_rpc_in', node(), Id, Kind, Body}),
-            {noreply, State1};
+            case erlang:send(Dest, {'$khepri_rpc_in', node(), Id, Kind, Body}, [nosuspend]) of
+                nosuspend ->
+                    %% Dropped, the link being busy: nothing would send a
+                    %% forwarded write again, so the engine hears now.
+                    ok = khepri_nif:rpc_reply(Engine, Id, {error, ?NOT_SENT}),
+                    {noreply, State};
+                _ ->
+                    {noreply, watch(Kind, Dest, Id, State)}
+            end;
         false ->
             %% Not sent: a send would start the connection and could still
             %% arrive after this call was answered as failed, and a write
             %% forwarded that way would then be applied twice when retried.
             %% The engine's answer names this case (`forward.rs').
-            ok = khepri_nif:rpc_reply(Engine, Id, {error, <<"not connected">>}),
+            ok = khepri_nif:rpc_reply(Engine, Id, {error, ?NOT_SENT}),
             {noreply, connect(Node, State)}
     end;
 handle_info({'$khepri_rpc_reply', Id, _} = Msg, State) ->

@@ -12,7 +12,7 @@
 %% Shared with the other cluster suites.
 -export([with_cluster/4, on/4, on/5]).
 %% Runs on a peer (see snapshot test).
--export([put_keys/2, increment/3, async_put/3, leader_name/1, put_then_read_on/4,
+-export([put_keys/2, increment/3, async_put/3, async_burst/3, leader_name/1, put_then_read_on/4,
          tx_then_read_on/4, watch_snapshot_chunks/3]).
 
 -import(khepri_test_helpers, [tmp_dir/1, wait_until/2, ensure_distributed/0,
@@ -21,6 +21,8 @@
 %% Upper bound of one remote call; the peers share 2 cores with builds.
 -define(CALL_TIMEOUT, 60000).
 -define(SNAPSHOT_KEYS, 1000).
+%% Async writes issued back to back, more than the engine forwards per call.
+-define(BURST, 5000).
 
 %% -------------------------------------------------------------------
 %% Tests
@@ -79,7 +81,11 @@ follower_transactions_and_async_writes_test_() ->
                           on(N, ?MODULE, async_put, [S, [async, atom_to_binary(N)], N]))
              || N <- Nodes],
             [?assertEqual({ok, W}, on(R, khepri, get, [S, [async, atom_to_binary(W)]]))
-             || R <- Nodes, W <- Nodes, on(R, khepri, fence, [S, 10000]) =:= ok]
+             || R <- Nodes, W <- Nodes, on(R, khepri, fence, [S, 10000]) =:= ok],
+            %% one process's async writes on a follower apply in the order
+            %% it issued them, however many the follower forwards at once
+            [?assertEqual({ok, ?BURST}, on(F, ?MODULE, async_burst, [S, [burst], ?BURST]))
+             || F <- Nodes -- [Leader]]
         end)
     end}.
 
@@ -531,6 +537,13 @@ async_put(S, Path, Value) ->
     after ?CALL_TIMEOUT ->
         error(no_async_notification)
     end.
+
+%% @private Runs on a peer: `N' async writes of 1..N to `Path', then what
+%% this member reads there once they are all applied here.
+async_burst(S, Path, N) ->
+    [ok = khepri:put(S, Path, I, #{async => true}) || I <- lists:seq(1, N)],
+    ok = khepri:fence(S, ?CALL_TIMEOUT),
+    khepri:get(S, Path).
 
 %% @private Runs on a peer: from now on, sends `To' `{snapshot_chunk_to,
 %% Node}' each time the store process is asked to send a snapshot chunk to

@@ -112,8 +112,12 @@ pub(crate) fn forward_batch(
     batch: Vec<(Command, WriteResponder)>,
 ) -> InFlight {
     let (done, in_flight) = oneshot::channel();
+    let (commands, responders): (Vec<Command>, Vec<WriteResponder>) = batch.into_iter().unzip();
+    // Sent here, not in the task: tasks spawned together may run in any
+    // order, and one caller's writes must reach the leader in order.
+    let sent = transport.send(&target, RpcKind::Forward, &commands);
+    drop(commands);
     tokio::spawn(async move {
-        let (commands, responders): (Vec<Command>, Vec<WriteResponder>) = batch.into_iter().unzip();
         // A leader that died or was cut off answers nothing: give up as soon
         // as another leader is known, rather than at the call's timeout
         // (read barriers on this member wait for this batch).
@@ -123,11 +127,13 @@ pub(crate) fn forward_batch(
             move |m| m.current_leader.is_some() && m.current_leader != Some(target_id),
             "another leader",
         );
-        let answer = tokio::select! {
-            answer = transport.call(&target, RpcKind::Forward, &commands, FORWARD_TTL) => answer,
-            _ = leader_changed => Err(CallError::Unreachable("another leader".into())),
+        let answer = match sent {
+            Ok(pending) => tokio::select! {
+                answer = pending.answer(FORWARD_TTL) => answer,
+                _ = leader_changed => Err(CallError::Unreachable("another leader".into())),
+            },
+            Err(e) => Err(e),
         };
-        drop(commands);
         let count = responders.len();
         let failed = |outcome: fn() -> ClientWriteResult| {
             (0..count).map(|_| Some(outcome())).collect::<Vec<_>>()
@@ -151,25 +157,34 @@ pub(crate) fn forward_batch(
                 _ => None,
             })
             .max();
-        if let Some(i) = index {
-            let _ = raft
-                .wait(Some(APPLY_WAIT))
-                .applied_index_at_least(Some(i), "forwarded writes applied")
-                .await;
-            // The caller reads its writes through this node's projections
-            // too (SPEC 4.7), as a write applied here is answered.
-            if let Some(gate) = &gate {
-                let _ = gate.wait_projected(i, APPLY_WAIT).await;
+        // A write is answered once this member applied it and, through
+        // its projections too (SPEC 4.7), shows it; a member that could not
+        // within the wait answers that the write's fate is unknown rather
+        // than an `ok` that a read here would contradict.
+        let shown = match index {
+            Some(i) => {
+                raft.wait(Some(APPLY_WAIT))
+                    .applied_index_at_least(Some(i), "forwarded writes applied")
+                    .await
+                    .is_ok()
+                    && match &gate {
+                        Some(gate) => gate.wait_projected(i, APPLY_WAIT).await,
+                        None => true,
+                    }
             }
-        }
+            None => true,
+        };
         for (result, responder) in results.into_iter().zip(responders) {
-            match result {
-                Some(r) => {
-                    Responder::<crate::TypeConfig, ClientWriteResult>::on_complete(responder, r)
-                }
-                // The leader stopped before answering: dropping answers `None`.
-                None => drop(responder),
-            }
+            let result = match result {
+                Some(Ok(_)) if !shown => unknown(),
+                Some(r) => r,
+                // The leader's engine stopped before answering, perhaps
+                // after replicating the write: its fate is unknown, which
+                // the caller gets as `{error, timeout}` (not `noproc`: this
+                // member's store is running).
+                None => unknown(),
+            };
+            Responder::<crate::TypeConfig, ClientWriteResult>::on_complete(responder, result);
         }
         let _ = done.send(index.unwrap_or(0));
     });

@@ -17,6 +17,7 @@ use crate::state_machine::{Published, StateMachine};
 use crate::timeline::{mark, Stage};
 use crate::transport::{Outbox, OutboxRef, RpcKind, Transport};
 use crate::types::{ClientWriteResult, Raft};
+use futures::FutureExt;
 use khepri_core::{Command, Tree};
 use openraft::type_config::async_runtime::WatchReceiver;
 use openraft::{BasicNode, Config, ServerState, SnapshotPolicy};
@@ -551,7 +552,7 @@ async fn propose(
                             &mut forwarded,
                         );
                     }
-                    forwarded.retain(|f| f.peek().is_none());
+                    forget_answered(&mut forwarded);
                     let forwarded = forwarded.clone();
                     // openraft handles requests in order: this one sees the
                     // writes sent above in its log.
@@ -594,6 +595,7 @@ fn flush(
         return;
     }
     let batch = std::mem::take(outgoing);
+    forget_answered(forwarded);
     forwarded.push(forward_batch(
         raft.clone(),
         transport.clone(),
@@ -601,6 +603,13 @@ fn flush(
         target.to_string(),
         batch,
     ));
+}
+
+/// Drops the forwarded batches already answered: a read barrier need not
+/// wait for them, and a follower that forwards for days must not keep them.
+/// (`Shared::peek` sees an outcome only once some clone polled it.)
+fn forget_answered(forwarded: &mut Vec<InFlight>) {
+    forwarded.retain(|f| f.clone().now_or_never().is_none());
 }
 
 /// Tells `sink` each time this member starts or stops leading: the store

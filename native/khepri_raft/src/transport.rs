@@ -118,8 +118,9 @@ impl Transport {
         self.send(target, kind, request)?.answer(ttl).await
     }
 
-    /// Sends a call now; what it returns waits for the answer.
-    fn send(
+    /// Sends a call now; what it returns waits for the answer. Calls sent
+    /// from one thread reach the target in the order they were sent.
+    pub(crate) fn send(
         &self,
         target: &str,
         kind: RpcKind,
@@ -156,7 +157,7 @@ impl Transport {
 /// A call sent and not answered yet. Dropped unanswered (timed out, or
 /// its caller's future dropped, as a `select!` does), it forgets the call,
 /// so a late answer finds nothing.
-struct PendingCall {
+pub(crate) struct PendingCall {
     pending: Arc<Mutex<Pending>>,
     id: u64,
     target: String,
@@ -165,7 +166,7 @@ struct PendingCall {
 
 impl PendingCall {
     /// Waits at most `ttl` for the answer.
-    async fn answer(mut self, ttl: Duration) -> Result<Vec<u8>, CallError> {
+    pub(crate) async fn answer(mut self, ttl: Duration) -> Result<Vec<u8>, CallError> {
         match tokio::time::timeout(ttl, &mut self.rx).await {
             Ok(Ok(Ok(bytes))) => Ok(bytes),
             Ok(Ok(Err(text))) => Err(CallError::Remote(text)),
