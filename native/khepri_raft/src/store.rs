@@ -499,8 +499,13 @@ async fn propose(
     log: LogStore,
 ) {
     let mut batch = Vec::with_capacity(256);
-    let mut forwarded: Vec<InFlight> = Vec::new();
-    let mut outgoing = Vec::new();
+    let mut forwarding = Forwarding {
+        raft: raft.clone(),
+        transport,
+        gate,
+        outgoing: Vec::new(),
+        forwarded: Vec::new(),
+    };
     while rx.recv_many(&mut batch, 256).await > 0 {
         if returning.load(Ordering::Relaxed) > 0 {
             let deadline = tokio::time::Instant::now() + COMMIT_DELAY;
@@ -533,7 +538,7 @@ async fn propose(
         for proposal in batch.drain(..) {
             let sent = match (proposal, &leader) {
                 (Proposal::Write(command, responder, Route::Any), Some(_)) => {
-                    outgoing.push((command, responder));
+                    forwarding.outgoing.push((command, responder));
                     Ok(())
                 }
                 // On error the responder is dropped, which answers the caller.
@@ -542,18 +547,8 @@ async fn propose(
                     raft.client_write_ff(command, Some(responder)).await
                 }
                 (Proposal::Barrier(tx), _) => {
-                    if let Some(target) = &leader {
-                        flush(
-                            &raft,
-                            &transport,
-                            &gate,
-                            target,
-                            &mut outgoing,
-                            &mut forwarded,
-                        );
-                    }
-                    forget_answered(&mut forwarded);
-                    let forwarded = forwarded.clone();
+                    forwarding.flush(&leader);
+                    let forwarded = forwarding.unanswered();
                     // openraft handles requests in order: this one sees the
                     // writes sent above in its log.
                     raft.external_request(move |state| {
@@ -569,47 +564,52 @@ async fn propose(
                 rx.close();
             }
         }
-        if let Some(target) = &leader {
-            flush(
-                &raft,
-                &transport,
-                &gate,
-                target,
-                &mut outgoing,
-                &mut forwarded,
-            );
+        forwarding.flush(&leader);
+    }
+}
+
+/// A follower's writes on their way to the leader: those gathered from the
+/// current batch, and the batches sent and not answered yet.
+struct Forwarding {
+    raft: Raft,
+    transport: Arc<Transport>,
+    gate: Option<Arc<Gate>>,
+    outgoing: Vec<(Command, WriteResponder)>,
+    forwarded: Vec<InFlight>,
+}
+
+impl Forwarding {
+    /// Forwards the writes gathered so far to `leader` (none: this member
+    /// leads, and nothing was gathered), as one call.
+    fn flush(&mut self, leader: &Option<String>) {
+        let Some(target) = leader else { return };
+        if self.outgoing.is_empty() {
+            return;
         }
+        let batch = std::mem::take(&mut self.outgoing);
+        self.forget_answered();
+        self.forwarded.push(forward_batch(
+            self.raft.clone(),
+            self.transport.clone(),
+            self.gate.clone(),
+            target.clone(),
+            batch,
+        ));
     }
-}
 
-/// Forwards the writes gathered so far to the leader `target`, as one call.
-fn flush(
-    raft: &Raft,
-    transport: &Arc<Transport>,
-    gate: &Option<Arc<Gate>>,
-    target: &str,
-    outgoing: &mut Vec<(Command, WriteResponder)>,
-    forwarded: &mut Vec<InFlight>,
-) {
-    if outgoing.is_empty() {
-        return;
+    /// The batches sent and not answered yet, for a read barrier to wait on.
+    fn unanswered(&mut self) -> Vec<InFlight> {
+        self.forget_answered();
+        self.forwarded.clone()
     }
-    let batch = std::mem::take(outgoing);
-    forget_answered(forwarded);
-    forwarded.push(forward_batch(
-        raft.clone(),
-        transport.clone(),
-        gate.clone(),
-        target.to_string(),
-        batch,
-    ));
-}
 
-/// Drops the forwarded batches already answered: a read barrier need not
-/// wait for them, and a follower that forwards for days must not keep them.
-/// (`Shared::peek` sees an outcome only once some clone polled it.)
-fn forget_answered(forwarded: &mut Vec<InFlight>) {
-    forwarded.retain(|f| f.clone().now_or_never().is_none());
+    /// Drops the batches already answered: a read barrier need not wait for
+    /// them, and a follower that forwards for days must not keep them.
+    /// (`Shared::peek` sees an outcome only once some clone polled it.)
+    fn forget_answered(&mut self) {
+        self.forwarded
+            .retain(|f| f.clone().now_or_never().is_none());
+    }
 }
 
 /// Tells `sink` each time this member starts or stops leading: the store
